@@ -1,0 +1,1 @@
+"""The embedded synthetic project (demo data) and the synthetic-video tools it is made with."""

@@ -1,0 +1,79 @@
+"""Shared fixtures: tiny synthetic videos whose frames carry their own index."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from ethoclip.demo._video import AudioSpec, StreamSpec, VideoSpec, cfr_times, write_video
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+VIA3_DIR = SHARED / "testdata" / "via3"
+
+
+def _vfr_times(num_frames: int) -> list[float]:
+    """Irregular spacing: 1/25 s mostly, with stretches at 1/10 s and a few 1/50 s."""
+    rng = np.random.default_rng(3)
+    steps = rng.choice([1 / 25, 1 / 10, 1 / 50], size=num_frames - 1, p=[0.6, 0.25, 0.15])
+    return [0.0, *np.cumsum(steps).round(4).tolist()]
+
+
+def _remux_cut(src: Path, dst: Path, cut_frame: int) -> None:
+    """A stream-copied cut that starts mid-GOP: the MP4 gets an edit list (as ffmpeg -c copy)."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        ins = inp.streams.video[0]
+        outs = out.add_stream_from_template(ins)
+        shift = None
+        for packet in inp.demux(ins):
+            if packet.pts is None:
+                continue
+            if shift is None:
+                shift = cut_frame * (packet.duration or 3600)
+            packet.pts -= shift
+            packet.dts -= shift
+            packet.stream = outs
+            out.mux(packet)
+
+
+@pytest.fixture(scope="session")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("videos")
+    files = {
+        "cfr": write_video(d / "cfr.mp4", VideoSpec([StreamSpec(128, 96, cfr_times(75, 25))])),
+        "vfr": write_video(
+            d / "vfr.mp4",
+            VideoSpec([StreamSpec(128, 96, _vfr_times(60), time_base=Fraction(1, 1000))]),
+        ),
+        "late_start": write_video(
+            d / "late_start.mp4", VideoSpec([StreamSpec(128, 96, cfr_times(40, 20, 2.0))])
+        ),
+        "ts": write_video(
+            d / "offset.ts",
+            VideoSpec([StreamSpec(128, 96, cfr_times(40, 25, 10.0))], container_format="mpegts"),
+        ),
+        "audio_first": write_video(
+            d / "audio_first.mp4",
+            VideoSpec(
+                [StreamSpec(128, 96, cfr_times(50, 25))],
+                audio=AudioSpec(3.0),
+                audio_first=True,
+            ),
+        ),
+        "two_stream": write_video(
+            d / "two_stream.mp4",
+            VideoSpec(
+                [
+                    StreamSpec(128, 96, cfr_times(80, 20)),
+                    StreamSpec(192, 144, cfr_times(70, 20, 0.5)),
+                ]
+            ),
+        ),
+    }
+    long_gop = write_video(d / "long_gop.mp4", VideoSpec([StreamSpec(128, 96, cfr_times(60, 25))]))
+    files["edit_list"] = d / "edit_list.mp4"
+    _remux_cut(long_gop, files["edit_list"], cut_frame=17)
+    return files
