@@ -95,8 +95,21 @@ def test_audio_longer_than_video_warns(tmp_path: Path) -> None:
 def test_probe_json_fields(videos: dict[str, Path]) -> None:
     data = json.loads(json.dumps(probe_video(videos["two_stream"]).to_json()))
     stream = data["streams"][1]
-    for key in ("index", "type", "codec", "width", "height", "frames", "header_frames",
-                "start_time", "duration", "avg_fps", "vfr", "default", "attached_pic"):
+    for key in (
+        "index",
+        "type",
+        "codec",
+        "width",
+        "height",
+        "frames",
+        "header_frames",
+        "start_time",
+        "duration",
+        "avg_fps",
+        "vfr",
+        "default",
+        "attached_pic",
+    ):
         assert key in stream
     assert data["annotated_stream"] == 0 and data["export_stream"] == 1
     assert stream["frames"] == 70 and stream["duration"] == pytest.approx(3.5)
@@ -137,8 +150,9 @@ def test_audio_only_file(tmp_path: Path) -> None:
     with av.open(str(path), "w", format="mp4") as c:
         s = c.add_stream("aac", rate=16000)
         s.layout = "mono"
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
-                                           layout="mono")
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+        )
         frame.sample_rate = 16000
         frame.pts = 0
         c.mux(s.encode(frame))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
@@ -73,7 +74,7 @@ def write_video(path: str | os.PathLike[str], spec: VideoSpec) -> Path:
         audio_stream = _add_audio(container, spec.audio)
     video_streams = []
     for s in spec.streams:
-        stream = container.add_stream(s.codec, rate=_nominal_rate(s))
+        stream = cast(av.VideoStream, container.add_stream(s.codec, rate=_nominal_rate(s)))
         stream.width, stream.height = s.width, s.height
         stream.pix_fmt = "yuv420p"
         stream.codec_context.time_base = s.time_base
@@ -81,7 +82,9 @@ def write_video(path: str | os.PathLike[str], spec: VideoSpec) -> Path:
         stream.options = {"crf": str(s.crf), "preset": "ultrafast", "bf": "2"}
         # Real multi-camera files mark every track enabled; without this the MP4 muxer marks
         # only the first one, which changes what ffmpeg picks.
-        stream.disposition = av.stream.Disposition.default if s.default else 0
+        stream.disposition = (
+            av.stream.Disposition.default if s.default else av.stream.Disposition(0)
+        )
         video_streams.append(stream)
     if spec.audio is not None and not spec.audio_first:
         audio_stream = _add_audio(container, spec.audio)
@@ -115,7 +118,7 @@ def _nominal_rate(s: StreamSpec) -> Fraction:
 
 
 def _add_audio(container: av.container.OutputContainer, audio: AudioSpec) -> av.AudioStream:
-    stream = container.add_stream("aac", rate=audio.sample_rate)
+    stream = cast(av.AudioStream, container.add_stream("aac", rate=audio.sample_rate))
     stream.layout = "mono"
     return stream
 

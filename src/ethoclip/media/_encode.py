@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
@@ -46,6 +48,7 @@ class ClipEncoder:
         self.fps = Fraction(fps).limit_denominator(100_000)
         self._tmp = self.path.with_name(self.path.name + ".part")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._container: av.container.OutputContainer | None
         try:
             self._container = av.open(str(self._tmp), mode="w", format="mp4")
         except (av.FFmpegError, OSError) as exc:
@@ -55,8 +58,11 @@ class ClipEncoder:
             ) from None
         if ENCODER not in av.codecs_available:
             raise MediaError("this PyAV build has no libx264 encoder; reinstall PyAV from PyPI")
-        stream = self._container.add_stream(
-            ENCODER, rate=self.fps, options={"crf": str(crf), "preset": preset}
+        stream = cast(
+            av.VideoStream,
+            self._container.add_stream(
+                ENCODER, rate=self.fps, options={"crf": str(crf), "preset": preset}
+            ),
         )
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
@@ -99,6 +105,7 @@ class ClipEncoder:
         self._mux(self._stream.encode(video_frame))
 
     def _mux(self, packets: list[av.Packet]) -> None:
+        assert self._container is not None, "the clip is already closed"
         try:
             self._container.mux(packets)
         except (av.FFmpegError, OSError) as exc:
@@ -122,9 +129,7 @@ class ClipEncoder:
     def abort(self) -> None:
         """Stop and remove the partial file."""
         if self._container is not None:
-            try:
+            with contextlib.suppress(av.FFmpegError, OSError):
                 self._container.close()
-            except (av.FFmpegError, OSError):
-                pass
             self._container = None
         self._tmp.unlink(missing_ok=True)

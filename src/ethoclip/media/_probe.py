@@ -200,7 +200,9 @@ def check_readable_file(path: Path) -> None:
     except FileNotFoundError:
         raise MediaError(f"{path}: file not found; check the path") from None
     except OSError as exc:
-        raise MediaError(f"{path}: cannot read the file ({exc.strerror}); check permissions") from None
+        raise MediaError(
+            f"{path}: cannot read the file ({exc.strerror}); check permissions"
+        ) from None
     if not stat.S_ISREG(st.st_mode):
         raise MediaError(f"{path}: not a regular file; pass a video file")
     if st.st_size == 0:
@@ -242,7 +244,9 @@ def probe_video(path: str | os.PathLike[str]) -> VideoProbe:
         )
     _read_first_frames(probe)
     if not any(s.frames for s in probe.video_streams):
-        raise MediaError(f"{path}: the video stream holds no frames; the file is truncated or empty")
+        raise MediaError(
+            f"{path}: the video stream holds no frames; the file is truncated or empty"
+        )
     probe.annotated_stream = browser_stream(probe)
     probe.export_stream = ffmpeg_default_stream(probe)
     probe.warnings = stream_warnings(probe)
@@ -263,13 +267,13 @@ def _header_info(s: av.stream.Stream) -> StreamInfo:
         default=bool(disposition & flags.default),
         attached_pic=bool(disposition & flags.attached_pic),
     )
-    if s.type == "video":
+    if isinstance(s, av.VideoStream):
         cc = s.codec_context
         info.width, info.height = cc.width, cc.height
         info.avg_fps = _fps(s.average_rate)
         info.base_fps = _fps(s.base_rate)
         info.header_frames = s.frames or None  # PyAV reports 0 when the header has no count
-    elif s.type == "audio":
+    elif isinstance(s, av.AudioStream):
         info.sample_rate = s.codec_context.sample_rate
     return info
 
@@ -303,7 +307,8 @@ def _read_packet_timestamps(
                 last_duration[index] = packet.duration
     except av.FFmpegError as exc:
         raise MediaError(
-            f"{path}: damaged after {sum(map(len, ticks.values()))} frames ({exc.strerror or exc}); "
+            f"{path}: damaged after {sum(map(len, ticks.values()))} frames "
+            f"({exc.strerror or exc}); "
             "the file is truncated or corrupt: copy it again or re-mux it"
         ) from None
     for info in infos:

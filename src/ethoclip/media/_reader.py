@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
@@ -42,7 +43,7 @@ class VideoReader:
             raise MediaError(f"{self.path}: no playable video stream to read")
         self.info: StreamInfo = self.probe.stream(stream_index)
         self._container = open_container(self.path)
-        self._stream = self._container.streams[stream_index]
+        self._stream = cast(av.VideoStream, self._container.streams[stream_index])
         self._stream.thread_type = "AUTO"
         if threads:
             self._stream.codec_context.thread_count = threads
@@ -126,7 +127,7 @@ class VideoReader:
     def _frame_at_ticks(self, target: int) -> av.VideoFrame:
         if self._needs_seek(target):
             self._seek(target, backoff_sec=0.0)
-        for backoff in _SEEK_BACKOFF_SEC[1:] + (None,):
+        for backoff in (*_SEEK_BACKOFF_SEC[1:], None):
             frame = self._decode_until(target)
             if frame is not None:
                 return frame
@@ -157,7 +158,7 @@ class VideoReader:
             self._container.seek(offset, stream=self._stream, backward=True, any_frame=False)
         except av.FFmpegError:
             self._container.seek(0, stream=self._stream, backward=True, any_frame=False)
-        self._decoded = self._container.decode(self._stream)
+        self._decoded = cast(Iterator[av.VideoFrame], self._container.decode(self._stream))
         self._last_ticks = None
 
     def _decode_until(self, target: int) -> av.VideoFrame | None:

@@ -59,7 +59,8 @@ def stream_warnings(probe: VideoProbe) -> list[str]:
         warnings.extend(_pairwise_warnings(video))
     annotated = probe.annotated_stream
     skipped = [
-        s for s in probe.video_streams
+        s
+        for s in probe.video_streams
         if annotated is not None and s.index < annotated and s.codec not in BROWSER_CODECS
     ]
     for s in skipped:
@@ -74,7 +75,9 @@ def stream_warnings(probe: VideoProbe) -> list[str]:
                 f"{_spacing_range(s)}); times are mapped through real timestamps"
             )
         if s.header_frames is None:
-            warnings.append(f"stream {s.index}: the header has no frame count (counted: {s.frames})")
+            warnings.append(
+                f"stream {s.index}: the header has no frame count (counted: {s.frames})"
+            )
         elif s.header_frames != s.frames:
             warnings.append(
                 f"stream {s.index}: the header says {s.header_frames} frames but {s.frames} are "
