@@ -20,6 +20,7 @@ class Issue:
     message: str
     value: str = ""
     fix: str = ""
+    video: str = ""  # the video file name the problem concerns, when there is one
 
     def format(self) -> str:
         parts = [f"{self.severity}: {self.where}: {self.message}"]
@@ -37,6 +38,7 @@ class Issue:
             "message": self.message,
             "value": self.value,
             "fix": self.fix,
+            "video": self.video,
         }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ._issues import Issue
@@ -41,48 +41,8 @@ def validate_projects(
         issues.extend(project.issues)
         issues.extend(_duplicate_files(project))
         for name in dict.fromkeys(project.videos):
-            segments = project.segments_of(name)
-            where = f"file {name!r}"
-            if name not in videos:
-                issues.append(
-                    Issue(
-                        "error",
-                        project.path,
-                        where,
-                        "video not found",
-                        value=str(video_dir / name),
-                        fix=f"put the video in {video_dir} or correct its name in the project",
-                    )
-                )
-            facts = videos.get(name)
-            if facts is not None:  # None: missing, or unreadable (the caller says why)
-                issues.extend(_check_times(project, segments, facts))
-            if not segments:
-                continue  # a project that lists a video without annotating it claims nothing
-            if name in claims:
-                other, other_segments = claims[name]
-                if _same(segments, other_segments):
-                    issues.append(
-                        Issue(
-                            "warning",
-                            project.path,
-                            where,
-                            f"the same segments are also in {other.path.name}; used once",
-                        )
-                    )
-                else:
-                    issues.append(
-                        Issue(
-                            "error",
-                            project.path,
-                            where,
-                            f"{other.path.name} annotates this video differently "
-                            f"({len(other_segments)} vs {len(segments)} segments)",
-                            fix="merge the two projects in VIA or delete the outdated one",
-                        )
-                    )
-                continue
-            claims[name] = (project, segments)
+            found = _check_video(project, name, videos, claims, video_dir)
+            issues.extend(replace(i, video=name) for i in found)
         if known is not None and class_name_of is not None:
             for segment in project.segments:
                 for pair in segment.labels:
@@ -95,8 +55,62 @@ def validate_projects(
                                 "label is not in the label map",
                                 value=class_name_of[pair],
                                 fix="add it to the label map or rename the segment in VIA",
+                                video=segment.video,
                             )
                         )
+    return issues
+
+
+def _check_video(
+    project: ViaProject,
+    name: str,
+    videos: Mapping[str, VideoFacts | None],
+    claims: dict[str, tuple[ViaProject, list[Segment]]],
+    video_dir: Path,
+) -> list[Issue]:
+    """Problems of one video of one project: missing, times out of range, claimed twice."""
+    issues = []
+    segments = project.segments_of(name)
+    where = f"file {name!r}"
+    if name not in videos:
+        issues.append(
+            Issue(
+                "error",
+                project.path,
+                where,
+                "video not found",
+                value=str(video_dir / name),
+                fix=f"put the video in {video_dir} or correct its name in the project",
+            )
+        )
+    facts = videos.get(name)
+    if facts is not None:  # None: missing, or unreadable (the caller says why)
+        issues.extend(_check_times(project, segments, facts))
+    if not segments:
+        return issues  # a project that lists a video without annotating it claims nothing
+    if name not in claims:
+        claims[name] = (project, segments)
+    elif _same(segments, claims[name][1]):
+        issues.append(
+            Issue(
+                "warning",
+                project.path,
+                where,
+                f"the same segments are also in {claims[name][0].path.name}; used once",
+            )
+        )
+    else:
+        other, other_segments = claims[name]
+        issues.append(
+            Issue(
+                "error",
+                project.path,
+                where,
+                f"{other.path.name} annotates this video differently "
+                f"({len(other_segments)} vs {len(segments)} segments)",
+                fix="merge the two projects in VIA or delete the outdated one",
+            )
+        )
     return issues
 
 

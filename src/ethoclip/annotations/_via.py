@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AnnotationError
-from ._issues import Issue
+from ._issues import Issue, Severity
 
 TEMPORAL_ANCHOR = "FILE1_Z2_XY0"
 ATTRIBUTE_TYPES = {1: "TEXT", 2: "CHECKBOX", 3: "RADIO", 4: "SELECT", 5: "IMAGE"}
@@ -219,111 +219,14 @@ def resolve_labels(attribute: ViaAttribute, value: Any) -> list[str]:
 
 
 def _read_segments(project: ViaProject, raw: Any, views: dict[str, str | None]) -> None:
-    path = project.path
     temporal = {a.aid: a for a in project.temporal_attributes}
-    for mid, m in _as_dict(path, raw, "metadata").items():
-        where = f"metadata {mid}"
-        if not isinstance(m, dict):
-            project.issues.append(Issue("error", path, where, "entry is not an object"))
-            continue
-        z, xy = m.get("z") or [], m.get("xy") or []
-        if not (isinstance(z, list) and len(z) == 2 and not xy):
-            continue  # file-level metadata, still frames and spatial regions are not segments
-        times = _times(z)
-        if times is None:
-            project.issues.append(
-                Issue(
-                    "error",
-                    path,
-                    where,
-                    "segment times are not numbers",
-                    value=json.dumps(z),
-                    fix="re-draw the segment in VIA",
-                )
-            )
-            continue
-        start, end = times
-        vid = str(m.get("vid", ""))
-        fid = views.get(vid)
-        file = project.files.get(fid) if fid is not None else None
-        if file is None:
-            project.issues.append(
-                Issue(
-                    "error",
-                    path,
-                    where,
-                    f"segment refers to view {vid!r}, which names no file",
-                    fix="the project is inconsistent: save it from VIA again",
-                )
-            )
-            continue
-        if file.type != FILE_TYPE_VIDEO:
-            project.issues.append(
-                Issue(
-                    "error",
-                    path,
-                    where,
-                    f"segment on file {file.fname!r}, which is not a video",
-                    value=f"type {file.type}",
-                    fix="annotate videos with via_video_annotator",
-                )
-            )
-            continue
-        ok = True
-        if start < 0:
-            project.issues.append(
-                Issue(
-                    "error",
-                    path,
-                    where,
-                    "segment starts at a negative time",
-                    value=f"{start:g} s",
-                    fix="move the segment's start to 0 or later in VIA",
-                )
-            )
-            ok = False
-        if start >= end:
-            project.issues.append(
-                Issue(
-                    "error",
-                    path,
-                    where,
-                    "segment start is not before its end",
-                    value=f"[{start:g}, {end:g}]",
-                    fix="fix the segment's edges in VIA (start before end)",
-                )
-            )
-            ok = False
-        labels = _segment_labels(project, where, m.get("av"), temporal)
-        if not labels:
-            project.issues.append(
-                Issue(
-                    "warning",
-                    path,
-                    where,
-                    "segment has no label and is not used",
-                    value=json.dumps(m.get("av", {})),
-                    fix="give it a behaviour in VIA or delete it",
-                )
-            )
-            continue
-        if ok and math.isclose(end - start, DEFAULT_SEGMENT_SEC, abs_tol=1e-6):
-            project.issues.append(
-                Issue(
-                    "warning",
-                    path,
-                    where,
-                    "segment is exactly 1.000 s, VIA's default length: was its end ever set?",
-                    value=f"[{start:g}, {end:g}]",
-                )
-            )
-        if ok:
-            project.segments.append(Segment(mid, file.name, start, end, tuple(labels)))
+    for mid, m in _as_dict(project.path, raw, "metadata").items():
+        _read_segment(project, str(mid), m, views, temporal)
     if not project.files:
         project.issues.append(
             Issue(
                 "error",
-                path,
+                project.path,
                 "project",
                 "the project holds no files",
                 fix="add the videos in VIA and annotate them, or remove this file",
@@ -333,12 +236,99 @@ def _read_segments(project: ViaProject, raw: Any, views: dict[str, str | None]) 
         project.issues.append(
             Issue(
                 "error",
-                path,
+                project.path,
                 "project",
                 "the project holds no temporal segments",
                 fix="annotate behaviours as temporal segments in VIA, or remove this file",
             )
         )
+
+
+def _read_segment(
+    project: ViaProject,
+    mid: str,
+    m: Any,
+    views: dict[str, str | None],
+    temporal: dict[str, ViaAttribute],
+) -> None:
+    """Add metadata entry ``mid`` to the project if it is a temporal segment, or its problems."""
+    where = f"metadata {mid}"
+    video = ""
+
+    def add(severity: Severity, message: str, value: str = "", fix: str = "") -> None:
+        project.issues.append(
+            Issue(severity, project.path, where, message, value, fix, video=video)
+        )
+
+    if not isinstance(m, dict):
+        add("error", "entry is not an object", fix="save the project from VIA again")
+        return
+    z, xy = m.get("z") or [], m.get("xy") or []
+    if not (isinstance(z, list) and len(z) == 2 and not xy):
+        return  # file-level metadata, still frames and spatial regions are not segments
+    vid = str(m.get("vid", ""))
+    fid = views.get(vid)
+    file = project.files.get(fid) if fid is not None else None
+    if file is None:
+        add(
+            "error",
+            f"segment refers to view {vid!r}, which names no file",
+            fix="the project is inconsistent: save it from VIA again",
+        )
+        return
+    video = file.name
+    if file.type != FILE_TYPE_VIDEO:
+        add(
+            "error",
+            f"segment on file {file.fname!r}, which is not a video",
+            value=f"type {file.type}",
+            fix="annotate videos with via_video_annotator",
+        )
+        return
+    times = _times(z)
+    if times is None:
+        add(
+            "error",
+            "segment times are not numbers",
+            value=json.dumps(z),
+            fix="re-draw the segment in VIA",
+        )
+        return
+    start, end = times
+    ok = True
+    if start < 0:
+        add(
+            "error",
+            "segment starts at a negative time",
+            value=f"{start:g} s",
+            fix="move the segment's start to 0 or later in VIA",
+        )
+        ok = False
+    if start >= end:
+        add(
+            "error",
+            "segment start is not before its end",
+            value=f"[{start:g}, {end:g}]",
+            fix="fix the segment's edges in VIA (start before end)",
+        )
+        ok = False
+    labels = _segment_labels(project, where, m.get("av"), temporal, video)
+    if not labels:
+        add(
+            "warning",
+            "segment has no label and is not used",
+            value=json.dumps(m.get("av", {})),
+            fix="give it a behaviour in VIA or delete it",
+        )
+        return
+    if ok and math.isclose(end - start, DEFAULT_SEGMENT_SEC, abs_tol=1e-6):
+        add(
+            "warning",
+            "segment is exactly 1.000 s, VIA's default length: was its end ever set?",
+            value=f"[{start:g}, {end:g}]",
+        )
+    if ok:
+        project.segments.append(Segment(mid, file.name, start, end, tuple(labels)))
 
 
 def _times(z: list[Any]) -> tuple[float, float] | None:
@@ -352,7 +342,7 @@ def _times(z: list[Any]) -> tuple[float, float] | None:
 
 
 def _segment_labels(
-    project: ViaProject, where: str, av: Any, temporal: dict[str, ViaAttribute]
+    project: ViaProject, where: str, av: Any, temporal: dict[str, ViaAttribute], video: str
 ) -> list[tuple[str, str]]:
     if not isinstance(av, dict):
         return []
@@ -368,6 +358,7 @@ def _segment_labels(
                         where,
                         f"value for attribute {aid!r}, which the project does not define; ignored",
                         value=str(value),
+                        video=video,
                     )
                 )
             continue
@@ -381,6 +372,7 @@ def _segment_labels(
                         "label contains a line break, which would break label_map.txt",
                         value=repr(label),
                         fix="rename the label in VIA",
+                        video=video,
                     )
                 )
                 continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +45,7 @@ class Inputs:
     sessions: list[Session]
     issues: list[Issue]
     class_name_of: dict[tuple[str, str], str]
+    invalid_videos: set[str] = field(default_factory=set)  # "session/video" with errors
 
     @property
     def errors(self) -> list[Issue]:
@@ -104,9 +105,9 @@ def find_sessions(root: Path) -> list[Session]:
     return sessions
 
 
-def _list_videos(session: Session, issues: list[Issue]) -> None:
+def _list_videos(session: Session) -> list[Issue]:
     if not session.video_dir.is_dir():
-        issues.append(
+        return [
             Issue(
                 "error",
                 session.root,
@@ -115,8 +116,8 @@ def _list_videos(session: Session, issues: list[Issue]) -> None:
                 value=str(session.video_dir),
                 fix="put the session's videos in a video/ folder",
             )
-        )
-        return
+        ]
+    issues = []
     by_stem: dict[str, Path] = {}
     for path in sorted(session.video_dir.rglob("*")):
         if not path.is_file() or path.suffix.lower() not in VIDEO_EXTENSIONS:
@@ -130,6 +131,7 @@ def _list_videos(session: Session, issues: list[Issue]) -> None:
                     "another video in this session has the same file name",
                     value=str(session.videos[path.name]),
                     fix="VIA matches videos by file name: rename one of them",
+                    video=path.name,
                 )
             )
             continue
@@ -143,11 +145,13 @@ def _list_videos(session: Session, issues: list[Issue]) -> None:
                     f"clip names for this video would collide with {by_stem[stem].name}",
                     value=stem,
                     fix="rename one of the two videos",
+                    video=path.name,
                 )
             )
             continue
         by_stem[stem] = path
         session.videos[path.name] = path
+    return issues
 
 
 def _probe(path: Path) -> VideoProbe | MediaError:
@@ -157,28 +161,42 @@ def _probe(path: Path) -> VideoProbe | MediaError:
         return exc
 
 
-def load_inputs(root: str | os.PathLike[str], *, workers: int | None = None) -> Inputs:
-    """Discover, parse, probe and validate everything under ``root``; never stops at one problem."""
+def _load_projects(session: Session) -> list[Issue]:
+    issues = []
+    paths = sorted(session.via_dir.glob("*.json"))
+    for json_path in paths:
+        try:
+            session.projects.append(load_via_project(json_path))
+        except AnnotationError as exc:
+            issues.append(Issue("error", json_path, "project", str(exc).split(": ", 1)[-1]))
+    if not paths:
+        issues.append(
+            Issue(
+                "error",
+                session.via_dir,
+                "session",
+                "no VIA project (*.json) in via/",
+                fix="save the VIA 3 project into via/",
+            )
+        )
+    return issues
+
+
+def load_inputs(
+    root: str | os.PathLike[str],
+    *,
+    workers: int | None = None,
+    known_labels: Sequence[str] | None = None,
+) -> Inputs:
+    """Discover, parse, probe and validate everything under ``root``; never stops at one problem.
+
+    ``known_labels`` (a label map the user fixed) makes any other label an error.
+    """
     root = Path(root)
     sessions = find_sessions(root)
-    issues: list[Issue] = []
+    by_session: dict[str, list[Issue]] = {}
     for session in sessions:
-        for json_path in sorted(session.via_dir.glob("*.json")):
-            try:
-                session.projects.append(load_via_project(json_path))
-            except AnnotationError as exc:
-                issues.append(Issue("error", json_path, "project", str(exc).split(": ", 1)[-1]))
-        if not any(session.via_dir.glob("*.json")):
-            issues.append(
-                Issue(
-                    "error",
-                    session.via_dir,
-                    "session",
-                    "no VIA project (*.json) in via/",
-                    fix="save the VIA 3 project into via/",
-                )
-            )
-        _list_videos(session, issues)
+        by_session[session.name] = _load_projects(session) + _list_videos(session)
 
     wanted = [
         (session, name)
@@ -188,30 +206,43 @@ def load_inputs(root: str | os.PathLike[str], *, workers: int | None = None) -> 
     ]
     with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
         results = list(pool.map(lambda sn: _probe(sn[0].videos[sn[1]]), wanted))
-    facts_by_session: dict[str, dict[str, VideoFacts | None]] = {s.name: {} for s in sessions}
-    for (session, name), result in zip(wanted, results, strict=False):
-        path = session.videos[name]
+    facts: dict[str, dict[str, VideoFacts | None]] = {s.name: {} for s in sessions}
+    for (session, name), result in zip(wanted, results, strict=True):
         if isinstance(result, MediaError):
-            issues.append(
+            by_session[session.name].append(
                 Issue(
                     "error",
-                    path,
+                    session.videos[name],
                     "video",
                     str(result).split(": ", 1)[-1],
                     fix="re-copy or re-encode the video",
+                    video=name,
                 )
             )
-            facts_by_session[session.name][name] = None
-            continue
-        session.probes[name] = result
-        facts_by_session[session.name][name] = _facts(result)
+            facts[session.name][name] = None
+        else:
+            session.probes[name] = result
+            facts[session.name][name] = _facts(result)
 
     names = class_names(s for session in sessions for p in session.projects for s in p.segments)
+    invalid: set[str] = set()
     for session in sessions:
-        known: dict[str, VideoFacts | None] = {n: None for n in session.videos}
-        known.update(facts_by_session[session.name])
-        issues.extend(validate_projects(session.projects, known, video_dir=session.video_dir))
-    return Inputs(root=root, sessions=sessions, issues=issues, class_name_of=names)
+        known: dict[str, VideoFacts | None] = dict.fromkeys(session.videos)
+        known.update(facts[session.name])
+        by_session[session.name] += validate_projects(
+            session.projects,
+            known,
+            video_dir=session.video_dir,
+            known_labels=known_labels,
+            class_name_of=names,
+        )
+        invalid |= {
+            f"{session.name}/{i.video}" for i in errors(by_session[session.name]) if i.video
+        }
+    issues = [i for session in sessions for i in by_session[session.name]]
+    return Inputs(
+        root=root, sessions=sessions, issues=issues, class_name_of=names, invalid_videos=invalid
+    )
 
 
 def _facts(probe: VideoProbe) -> VideoFacts:

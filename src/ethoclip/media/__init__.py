@@ -3,7 +3,7 @@
 No torch here: ``probe``, ``validate`` and ``prepare`` run without the training stack.
 """
 
-from ._encode import ClipEncoder, even_size_for_short_side
+from ._encode import ClipEncoder, ClipWriteError, even_size_for_short_side
 from ._probe import StreamInfo, VideoProbe, check_readable_file, probe_video
 from ._reader import VideoReader, read_frames
 from ._streams import BROWSER_CODECS, browser_stream, ffmpeg_default_stream
@@ -20,6 +20,7 @@ __all__ = [
     "TIME_MAP_METHODS",
     "TIME_TOLERANCE_SEC",
     "ClipEncoder",
+    "ClipWriteError",
     "StreamInfo",
     "TimeMap",
     "VideoProbe",

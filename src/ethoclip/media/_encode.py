@@ -16,6 +16,18 @@ from ..errors import MediaError
 ENCODER = "libx264"
 
 
+class ClipWriteError(MediaError):
+    """Writing a clip failed; ``errno`` says why when the system said (ENOSPC, EACCES …)."""
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+
+def _errno(exc: BaseException) -> int | None:
+    return getattr(exc, "errno", None)
+
+
 def even_size_for_short_side(width: int, height: int, short_side: int | None) -> tuple[int, int]:
     """(width, height) scaled so the short side is ``short_side``; both even (yuv420p needs it)."""
     if not short_side:
@@ -52,9 +64,10 @@ class ClipEncoder:
         try:
             self._container = av.open(str(self._tmp), mode="w", format="mp4")
         except (av.FFmpegError, OSError) as exc:
-            raise MediaError(
+            raise ClipWriteError(
                 f"{self.path}: cannot create the clip ({exc}); check the folder is writable "
-                "and the disk is not full"
+                "and the disk is not full",
+                _errno(exc),
             ) from None
         if ENCODER not in av.codecs_available:
             raise MediaError("this PyAV build has no libx264 encoder; reinstall PyAV from PyPI")
@@ -96,9 +109,9 @@ class ClipEncoder:
             video_frame = video_frame.reformat(
                 width=self.width, height=self.height, format="yuv420p"
             )
-        else:
-            # Drop the source's timestamps: this file has its own constant clock.
-            video_frame = video_frame.reformat()
+        # This file has its own constant clock, and the source's picture types (a decoded B
+        # frame) must not force x264's frame types.
+        video_frame.pict_type = av.video.frame.PictureType.NONE
         video_frame.pts = self._count
         video_frame.time_base = self._stream.codec_context.time_base
         self._count += 1
@@ -110,8 +123,9 @@ class ClipEncoder:
             self._container.mux(packets)
         except (av.FFmpegError, OSError) as exc:
             self.abort()
-            raise MediaError(
-                f"{self.path}: writing failed ({exc}); check free disk space and permissions"
+            raise ClipWriteError(
+                f"{self.path}: writing failed ({exc}); check free disk space and permissions",
+                _errno(exc),
             ) from None
 
     def close(self) -> None:
@@ -122,9 +136,17 @@ class ClipEncoder:
             self.abort()
             raise MediaError(f"{self.path}: no frames were written; nothing to save")
         self._mux(self._stream.encode(None))
-        self._container.close()
+        try:
+            self._container.close()
+            os.replace(self._tmp, self.path)
+        except (av.FFmpegError, OSError) as exc:
+            self._container = None
+            self._tmp.unlink(missing_ok=True)
+            raise ClipWriteError(
+                f"{self.path}: finishing the clip failed ({exc}); check free disk space",
+                _errno(exc),
+            ) from None
         self._container = None
-        os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
         """Stop and remove the partial file."""
