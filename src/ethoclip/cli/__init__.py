@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EthoclipError
-from . import demo_data, doctor, probe, validate
+from . import demo_data, doctor, prepare, probe, validate
 
-COMMANDS = [doctor, probe, validate, demo_data]
+COMMANDS = [doctor, probe, validate, demo_data, prepare]
 
 
 class _Parser(argparse.ArgumentParser):

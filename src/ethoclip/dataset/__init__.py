@@ -5,12 +5,30 @@ No torch here.
 
 from ._inputs import VIDEO_EXTENSIONS, Inputs, Session, find_sessions, load_inputs
 from ._names import safe_name
+from ._plan import DEFAULT_NAME_TEMPLATE, PlanOptions
+from ._prepare import (
+    InvalidInputError,
+    PrepareOptions,
+    PrepareResult,
+    prepare_dataset,
+    read_label_map,
+)
+from ._windows import Window, plan_windows
 
 __all__ = [
+    "DEFAULT_NAME_TEMPLATE",
     "VIDEO_EXTENSIONS",
     "Inputs",
+    "InvalidInputError",
+    "PlanOptions",
+    "PrepareOptions",
+    "PrepareResult",
     "Session",
+    "Window",
     "find_sessions",
     "load_inputs",
+    "plan_windows",
+    "prepare_dataset",
+    "read_label_map",
     "safe_name",
 ]

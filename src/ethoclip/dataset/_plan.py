@@ -109,24 +109,35 @@ def check_name_template(template: str) -> None:
         )
 
 
-def choose_source_stream(probe: VideoProbe, choice: str) -> StreamInfo:
-    """The stream whose pixels are exported: ``annotated``, ``best`` (largest) or an index."""
+def choose_source_stream(probe: VideoProbe, choice: str) -> tuple[StreamInfo, str | None]:
+    """The stream whose pixels are exported, and a note when the choice needed interpreting.
+
+    ``annotated``: the stream VIA showed. ``best``: the largest picture (then most frames).
+    ``N``: absolute stream index N; a file with a single video stream uses that one (noted),
+    so one option serves a tree where only some cameras write two streams.
+    """
     if choice == "annotated":
         if probe.annotated_stream is None:
             raise MediaError(f"{probe.path}: no stream a browser could have shown")
-        return probe.stream(probe.annotated_stream)
+        return probe.stream(probe.annotated_stream), None
     if choice == "best":
-        return max(
+        best = max(
             probe.video_streams,
             key=lambda s: ((s.width or 0) * (s.height or 0), s.frames, -s.index),
         )
+        return best, None
     try:
         index = int(choice)
     except ValueError:
         raise DatasetError(
             f"--stream {choice!r} is not valid; use annotated, best or a stream index"
         ) from None
-    return probe.stream(index)
+    streams = [s for s in probe.video_streams if s.frames]
+    if len(streams) == 1 and streams[0].index != index:
+        return streams[0], (
+            f"--stream {index}: the file has one video stream ({streams[0].index}), used instead"
+        )
+    return probe.stream(index), None
 
 
 def output_fps(source: StreamInfo, fps: float | None) -> Fraction:
@@ -169,10 +180,12 @@ def _plan_video(
         else probe.video_streams[0].index
     )
     try:
-        source = choose_source_stream(probe, options.stream)
+        source, stream_note = choose_source_stream(probe, options.stream)
     except MediaError as exc:
         raise DatasetError(f"{exc} (--stream {options.stream})") from None
     time_map, notes = choose_time_map(annotated, source, options.time_map)
+    if stream_note:
+        notes.insert(0, stream_note)
     project = next(p for p in session.projects if p.path == via_file)
     intervals = label_intervals(project.segments_of(video), inputs.class_name_of)
     plan = VideoPlan(
