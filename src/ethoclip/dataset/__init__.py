@@ -13,6 +13,7 @@ from ._prepare import (
     prepare_dataset,
     read_label_map,
 )
+from ._review import read_manifest, write_review
 from ._windows import Window, plan_windows
 
 __all__ = [
@@ -30,5 +31,7 @@ __all__ = [
     "plan_windows",
     "prepare_dataset",
     "read_label_map",
+    "read_manifest",
     "safe_name",
+    "write_review",
 ]

@@ -78,7 +78,8 @@ def window_starts(
 
     ``video``: tile the whole stream from its first frame. ``segments``: tile each labelled
     span from its start; a span's remainder longer than half a clip gets one more window ending
-    at the span's end; a span shorter than a clip gets one window centred on it.
+    at the span's end; a span shorter than a clip gets one window centred on it (shifted to fit
+    inside the video).
     """
     past_end = 0
     starts: list[float] = []
@@ -105,7 +106,9 @@ def window_starts(
                 continue
             length = span_end - span_start
             if length < clip_len:
-                add(max(video_start, span_start + length / 2 - clip_len / 2))
+                # Centre the window on the short span, shifted (not padded) to fit the video.
+                centred = span_start + length / 2 - clip_len / 2
+                add(max(video_start, min(centred, video_end - clip_len)))
                 continue
             k = 0
             while span_start + k * stride + clip_len <= span_end + 1e-9:

@@ -102,8 +102,10 @@ def run_task(task: Task, out_dir: Path) -> TaskResult:
         with VideoReader(task.video_path, task.stream_index, probe=task.probe) as reader:
             for index, frame in reader.iter_av_frames(needed):
                 # Scale once per source frame, in YUV: every clip of the video shares the size.
+                # One scaler thread: sliced scaling may round differently with another count,
+                # and a rerun must reproduce the clean run's clips byte for byte.
                 small = frame.reformat(
-                    width=width, height=height, format="yuv420p", interpolation="AREA"
+                    width=width, height=height, format="yuv420p", interpolation="AREA", threads=1
                 )
                 while pending and int(pending[0].indices[0]) <= index:
                     job = pending.pop(0)

@@ -1,0 +1,358 @@
+"""prepare on the demo project: clips hold exactly their windows' frames; lists, splits, resume."""
+
+from __future__ import annotations
+
+import errno
+import functools
+import json
+import shutil
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from ethoclip.dataset import (
+    InvalidInputError,
+    PlanOptions,
+    PrepareOptions,
+    prepare_dataset,
+    read_manifest,
+)
+from ethoclip.demo import read_frame_code
+from ethoclip.errors import DatasetError, MediaError
+from ethoclip.media import ClipWriteError, probe_video
+
+from .conftest import VIA3_DIR
+
+TWO_STREAM = "Feb/2_5_park/video/020500.mp4"
+
+
+def opts(**plan: object) -> PrepareOptions:
+    extra = {
+        k: plan.pop(k)
+        for k in list(plan)
+        if k
+        in (
+            "val_fraction",
+            "test_fraction",
+            "split_by",
+            "seed",
+            "workers",
+            "skip_invalid",
+            "label_map",
+        )
+    }
+    return PrepareOptions(plan=PlanOptions(**plan), **extra)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def dataset(demo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("prepared") / "ds"
+    prepare_dataset(demo_root, out, opts(workers=2))
+    return out
+
+
+def clip_codes(path: Path) -> tuple[list[int], av.video.stream.VideoStream]:
+    with av.open(str(path)) as container:
+        codes = [read_frame_code(f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
+    return codes, probe_video(path)
+
+
+@functools.cache
+def source_pts(path: Path, stream: int) -> np.ndarray:
+    return probe_video(path).stream(stream).pts
+
+
+def expected_codes(demo_root: Path, entry: dict) -> list[int]:
+    """The oracle, from definitions: the source frame on screen at first_pts + k/fps."""
+    pts = source_pts(demo_root / entry["source_video"], entry["source_stream"])
+    # Identity time map: the window's start is a time on the source stream's clock too.
+    first = int(np.searchsorted(pts, entry["start"] + 5e-4, side="right") - 1)
+    times = pts[first] + np.arange(entry["num_frames"]) / entry["fps"]
+    indices = np.searchsorted(pts, times + 5e-4, side="right") - 1
+    # Frame codes count each stream's own frames from 0.
+    return indices.tolist()
+
+
+def check_every_clip(demo_root: Path, out: Path) -> list[dict]:
+    entries = read_manifest(out)
+    assert entries
+    for entry in entries:
+        codes, probe = clip_codes(out / entry["clip"])
+        assert codes == expected_codes(demo_root, entry), entry["clip"]
+        assert [s.type for s in probe.streams] == ["video"]  # one stream, no audio
+        stream = probe.stream(0)
+        assert stream.codec == "h264" and not stream.vfr
+        assert min(stream.width, stream.height) == 256
+        assert stream.frames == entry["num_frames"] == 48  # 4 s at 12 fps
+    return entries
+
+
+def test_each_clip_holds_exactly_its_window(demo_root: Path, dataset: Path) -> None:
+    entries = check_every_clip(demo_root, dataset)
+    vfr = [e for e in entries if e["source_video"].endswith("030100.mp4")]
+    assert vfr and all(e["fps"] == 12 for e in vfr)  # the VFR video: constant 12 fps clips
+    assert {tuple(e["labels"]) for e in entries} >= {("sit", "wag"), ("run",)}
+
+
+@pytest.mark.parametrize("stream", ["1", "best"])
+def test_second_stream_drops_windows_before_it_starts(
+    demo_root: Path, tmp_path: Path, stream: str
+) -> None:
+    out = tmp_path / "ds"
+    prepare_dataset(demo_root, out, opts(stream=stream, stride=2.0, workers=2))
+    entries = check_every_clip(demo_root, out)
+    two = [e for e in entries if e["source_video"] == TWO_STREAM]
+    assert two and all(e["source_stream"] == 1 for e in two)
+    assert min(e["start"] for e in two) >= 0.5  # nothing before the late stream starts
+    # The first window starts at 0 on the annotated stream: dropped and reported.
+    summary = (out / "dataset.txt").read_text()
+    assert "before the source stream starts: 1" in summary
+    assert "pixels from stream 1" in summary
+    others = [e for e in entries if e["source_video"] != TWO_STREAM]
+    assert all(e["source_stream"] == 0 for e in others)
+
+
+def test_lists_follow_mmaction2_format(dataset: Path) -> None:
+    labels = (dataset / "label_map.txt").read_text().splitlines()
+    assert labels == ["jump", "run", "sit", "spin", "wag", "walk"]
+    manifest = {e["clip"]: e for e in read_manifest(dataset)}
+    listed = 0
+    for split in ("train", "val"):
+        for line in (dataset / f"{split}.txt").read_text().splitlines():
+            path, *ids = line.split(" ")
+            assert line == line.strip() and (dataset / path).is_file()
+            assert ids and all(0 <= int(i) < len(labels) for i in ids)
+            assert [labels[int(i)] for i in ids] == manifest[path]["labels"]
+            assert manifest[path]["split"] == split
+            listed += 1
+    assert listed == len(manifest)
+    assert not (dataset / "test.txt").exists()
+
+
+def test_manifest_fields(demo_root: Path, dataset: Path) -> None:
+    entry = read_manifest(dataset)[0]
+    for key in (
+        "clip",
+        "split",
+        "labels",
+        "label_ids",
+        "session",
+        "source_video",
+        "via_file",
+        "segment_ids",
+        "annotated_stream",
+        "source_stream",
+        "time_map",
+        "start",
+        "end",
+        "source_start",
+        "source_end",
+        "num_frames",
+        "fps",
+    ):
+        assert key in entry
+    assert (demo_root / entry["via_file"]).is_file()
+    via = json.loads((demo_root / entry["via_file"]).read_text())
+    assert set(entry["segment_ids"]) <= set(via["metadata"])
+
+
+def test_no_video_in_two_splits(dataset: Path, demo_root: Path, tmp_path: Path) -> None:
+    def splits_of(out: Path, key: str) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for e in read_manifest(out):
+            found.setdefault(e[key], set()).add(e["split"])
+        return found
+
+    by_video = splits_of(dataset, "source_video")
+    assert len(by_video) == 6 and all(len(s) == 1 for s in by_video.values())
+    assert {s for v in by_video.values() for s in v} == {"train", "val"}
+    out = tmp_path / "by_session"
+    prepare_dataset(demo_root, out, opts(split_by="session", val_fraction=0.3, workers=2))
+    by_session = splits_of(out, "session")
+    assert all(len(s) == 1 for s in by_session.values())
+    assert "val" in {s for v in by_session.values() for s in v}
+
+
+def test_background_keep_writes_path_only_lines(demo_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bg"
+    prepare_dataset(demo_root, out, opts(windows="video", background="keep", workers=2))
+    lines = [
+        line
+        for split in ("train", "val")
+        for line in (out / f"{split}.txt").read_text().splitlines()
+    ]
+    background = [line for line in lines if " " not in line]
+    assert background and all(line.endswith("_background.mp4") for line in background)
+
+
+def test_rerun_reuses_and_renamed_labels_rebuild(demo_root: Path, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    shutil.copytree(demo_root, root)
+    out = tmp_path / "ds"
+    first = prepare_dataset(root, out, opts(workers=1))
+    again = prepare_dataset(root, out, opts(workers=1))
+    assert (again.written, again.reused, again.removed_stale) == (0, first.clips, 0)
+    # Rename "wag" to "tail_wag" in every project, as a user would in VIA.
+    for via in root.rglob("via/*.json"):
+        data = json.loads(via.read_text())
+        options = data["attribute"]["1"]["options"]
+        options.update({k: "tail_wag" for k, v in options.items() if v == "wag"})
+        via.write_text(json.dumps(data))
+    third = prepare_dataset(root, out, opts(workers=1))
+    labels = (out / "label_map.txt").read_text().splitlines()
+    assert "tail_wag" in labels and "wag" not in labels
+    renamed = [e for e in read_manifest(out) if "tail_wag" in e["labels"]]
+    assert renamed and third.written == len(renamed) and third.removed_stale == len(renamed)
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*.mp4")}
+    assert on_disk == {e["clip"] for e in read_manifest(out)}  # no stale "wag" clip left
+    for e in read_manifest(out):
+        assert [labels[i] for i in e["label_ids"]] == e["labels"]
+
+
+def test_invalid_input_stops_before_writing(tmp_path: Path) -> None:
+    out = tmp_path / "never"
+    with pytest.raises(InvalidInputError) as info:
+        prepare_dataset(VIA3_DIR, out)
+    assert not out.exists()
+    messages = {i.message for i in info.value.issues if i.severity == "error"}
+    assert "video not found" in messages
+    assert "nothing was written" in str(info.value)
+
+
+def test_skip_invalid_goes_on_without_the_bad_video(demo_root: Path, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    shutil.copytree(demo_root, root)
+    (root / "Feb/2_2_kt/video/020230.mp4").unlink()
+    with pytest.raises(InvalidInputError):
+        prepare_dataset(root, tmp_path / "a")
+    out = tmp_path / "b"
+    result = prepare_dataset(root, out, opts(skip_invalid=True, workers=1))
+    assert result.skipped == ["2_2_kt/020230.mp4"]
+    assert not any("020230" in e["clip"] for e in read_manifest(out))
+    assert "2_2_kt/020230.mp4" in (out / "dataset.txt").read_text()
+
+
+def test_video_failing_midway_loses_only_its_clips(
+    demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethoclip.media import _reader
+
+    original = _reader.VideoReader._decode_until
+
+    def flaky(self: _reader.VideoReader, target: int) -> object:
+        if self.path.name == "020515.mp4" and target > 200 * self.info.pts_ticks[1]:
+            raise MediaError(f"{self.path}: decoding failed near pts {target} (test)")
+        return original(self, target)
+
+    monkeypatch.setattr(_reader.VideoReader, "_decode_until", flaky)
+    out = tmp_path / "ds"
+    result = prepare_dataset(demo_root, out, opts(workers=1))
+    assert list(result.failed) == ["2_5_park/020515.mp4"]
+    assert not list(out.rglob("*020515*"))  # its partial clips are gone
+    entries = read_manifest(out)
+    assert entries and not any("020515" in e["clip"] for e in entries)
+    assert all((out / e["clip"]).is_file() for e in entries)
+    assert "FAILED: " in (out / "dataset.txt").read_text()
+
+
+def test_full_disk_is_a_clear_error(
+    demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethoclip.media import _encode
+
+    calls = {"n": 0}
+    original = _encode.ClipEncoder.write
+
+    def write(self: _encode.ClipEncoder, frame: object) -> None:
+        calls["n"] += 1
+        if calls["n"] > 300:
+            raise ClipWriteError(
+                f"{self.path}: writing failed (No space left on device)", errno.ENOSPC
+            )
+        original(self, frame)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_encode.ClipEncoder, "write", write)
+    out = tmp_path / "ds"
+    with pytest.raises(
+        DatasetError,
+        match=r"cannot write clips \(No space left on device\)"
+        r".*free disk space.*finished clips are kept",
+    ):
+        prepare_dataset(demo_root, out, opts(workers=1))
+    assert not list(out.rglob("*.part"))
+    kept = list(out.rglob("*.mp4"))
+    assert len(kept) == 300 // 48  # the clips finished before the disk filled up
+
+
+def test_unwritable_output(demo_root: Path, tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("")
+    with pytest.raises(DatasetError, match="exists and is not a folder"):
+        prepare_dataset(demo_root, target)
+    with pytest.raises(DatasetError, match=r"/proc/ethoclip-test: cannot write there"):
+        prepare_dataset(demo_root, Path("/proc/ethoclip-test"))
+
+
+def test_bad_options_are_all_reported(demo_root: Path, tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match=r"--clip-len must be positive.*--min-overlap"):
+        prepare_dataset(demo_root, tmp_path / "x", opts(clip_len=-1, min_overlap=2))
+    with pytest.raises(DatasetError, match=r"unknown field\(s\) camera; use \{session\}"):
+        prepare_dataset(demo_root, tmp_path / "x", opts(name_template="{camera}_{start}"))
+    with pytest.raises(DatasetError, match=r"clip name.* would be used twice.*add \{index\}"):
+        prepare_dataset(demo_root, tmp_path / "x", opts(name_template="{session}"))
+    assert not (tmp_path / "x").exists()
+
+
+def test_kill_and_rerun_gives_the_clean_dataset(
+    demo_root: Path, dataset: Path, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "killed"
+    cmd = [
+        sys.executable,
+        "-m",
+        "ethoclip",
+        "prepare",
+        str(demo_root),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+    ]
+    proc = subprocess.Popen(
+        cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    journal = out / ".ethoclip" / "journal.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and len(journal.read_text().splitlines()) >= 10:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "prepare finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)  # the main process and its workers, mid-write
+    proc.wait()
+    assert not (out / "manifest.jsonl").exists()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert " reused" in done.stdout
+    reused = int(done.stdout.split(" written, ")[1].split(" reused")[0])
+    assert reused >= 10
+    assert (out / "manifest.jsonl").read_bytes() == (dataset / "manifest.jsonl").read_bytes()
+    for name in ("label_map.txt", "train.txt", "val.txt", "dataset.txt"):
+        assert (out / name).read_bytes() == (dataset / name).read_bytes(), name
+    assert not list(out.rglob("*.part"))
+    for entry in read_manifest(out):
+        # Every clip holds the same source frames as in the clean run. Bytes usually match
+        # too; rarely a clip's pixels differ by a level or two (scaler rounding), so pixels are
+        # compared with a tolerance instead of hashes.
+        with av.open(str(out / entry["clip"])) as a, av.open(str(dataset / entry["clip"])) as b:
+            for fa, fb in zip(a.decode(video=0), b.decode(video=0), strict=True):
+                x, y = fa.to_ndarray(format="rgb24"), fb.to_ndarray(format="rgb24")
+                assert read_frame_code(x) == read_frame_code(y), entry["clip"]
+                assert np.abs(x.astype(np.int16) - y).mean() < 1.0, entry["clip"]
