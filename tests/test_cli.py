@@ -101,3 +101,68 @@ def test_demo_data_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     (tmp_path / "x").write_text("")
     code, _, err = run_cli(capsys, "demo-data", str(tmp_path))
     assert code == 2 and "folder is not empty" in err
+
+
+def test_prepare_invalid_input_lists_everything_then_one_error_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run_cli(capsys, "prepare", str(VIA3_DIR), "--out", str(tmp_path / "ds"))
+    assert code == 2 and out == ""
+    assert err.count("video not found") >= 6 and "fix: put the video in" in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: ") and "nothing was written" in last
+    assert "--skip-invalid" in last and not (tmp_path / "ds").exists()
+
+
+def test_prepare_review_and_rerun(
+    capsys: pytest.CaptureFixture[str], demo_root: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "ds"
+    code, text, _ = run_cli(
+        capsys,
+        "prepare",
+        str(demo_root),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--val-fraction",
+        "0.3",
+        "--seed",
+        "3",
+    )
+    assert code == 0 and " clips (" in text and "0 reused" in text
+    code, text, _ = run_cli(
+        capsys,
+        "prepare",
+        str(demo_root),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--val-fraction",
+        "0.3",
+        "--seed",
+        "3",
+    )
+    assert code == 0 and "0 written" in text
+    code, text, _ = run_cli(capsys, "review", str(out))
+    assert code == 0 and (out / "review.html").is_file()
+
+
+def test_prepare_bad_option_values(
+    capsys: pytest.CaptureFixture[str], demo_root: Path, tmp_path: Path
+) -> None:
+    code, _, err = run_cli(
+        capsys, "prepare", str(demo_root), "--out", str(tmp_path / "x"), "--stream", "front"
+    )
+    assert code == 2 and "--stream 'front' is not valid; use annotated, best" in err
+    with pytest.raises(SystemExit):
+        main(["prepare", str(demo_root), "--out", str(tmp_path / "x"), "--windows", "all"])
+    assert "invalid choice: 'all'" in capsys.readouterr().err
+
+
+def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run_cli(capsys, "demo", "--out", str(tmp_path / "demo"), "--workers", "2")
+    assert code == 0
+    assert "4/4 review" in out and (tmp_path / "demo" / "dataset" / "train.txt").is_file()

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EthoclipError
-from . import demo_data, doctor, prepare, probe, review, validate
+from . import demo, demo_data, doctor, prepare, probe, review, validate
 
-COMMANDS = [doctor, probe, validate, demo_data, prepare, review]
+COMMANDS = [demo, doctor, probe, validate, demo_data, prepare, review]
 
 
 class _Parser(argparse.ArgumentParser):
