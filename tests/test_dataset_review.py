@@ -39,7 +39,7 @@ def test_page_embeds_every_clip(reviewed: Path) -> None:
 
 
 def test_review_needs_a_dataset(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="no manifest.jsonl; pass a folder made by"):
+    with pytest.raises(DatasetError, match=r"no manifest\.jsonl; pass a folder made by"):
         write_review(tmp_path)
 
 
