@@ -118,8 +118,7 @@ def test_prepare_review_and_rerun(
     capsys: pytest.CaptureFixture[str], demo_root: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "ds"
-    code, text, _ = run_cli(
-        capsys,
+    args = [
         "prepare",
         str(demo_root),
         "--out",
@@ -130,21 +129,10 @@ def test_prepare_review_and_rerun(
         "0.3",
         "--seed",
         "3",
-    )
+    ]
+    code, text, _ = run_cli(capsys, *args)
     assert code == 0 and " clips (" in text and "0 reused" in text
-    code, text, _ = run_cli(
-        capsys,
-        "prepare",
-        str(demo_root),
-        "--out",
-        str(out),
-        "--workers",
-        "2",
-        "--val-fraction",
-        "0.3",
-        "--seed",
-        "3",
-    )
+    code, text, _ = run_cli(capsys, *args)
     assert code == 0 and "0 written" in text
     code, text, _ = run_cli(capsys, "review", str(out))
     assert code == 0 and (out / "review.html").is_file()

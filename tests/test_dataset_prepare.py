@@ -293,6 +293,8 @@ def test_unwritable_output(demo_root: Path, tmp_path: Path) -> None:
         prepare_dataset(demo_root, target)
     with pytest.raises(DatasetError, match=r"/proc/ethoclip-test: cannot write there"):
         prepare_dataset(demo_root, Path("/proc/ethoclip-test"))
+    with pytest.raises(DatasetError, match="is the input folder; choose another --out"):
+        prepare_dataset(demo_root, demo_root)
 
 
 def test_bad_options_are_all_reported(demo_root: Path, tmp_path: Path) -> None:

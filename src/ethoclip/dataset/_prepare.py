@@ -109,10 +109,8 @@ def read_label_map(path: Path) -> list[str]:
 def _check_out_dir(out: Path, root: Path) -> None:
     if out.exists() and not out.is_dir():
         raise DatasetError(f"{out}: exists and is not a folder; choose another --out")
-    if out.resolve() == root.resolve() or (
-        root.resolve() in out.resolve().parents and (out.resolve().name in ("video", "via"))
-    ):
-        raise DatasetError(f"{out}: would write into the input; choose another --out")
+    if out.resolve() == root.resolve():
+        raise DatasetError(f"{out}: is the input folder; choose another --out")
     try:
         (out / JOURNAL).parent.mkdir(parents=True, exist_ok=True)
         probe = out / ".ethoclip" / ".write-test"
