@@ -13,7 +13,6 @@ from ..errors import AnnotationError
 from ._issues import Issue, Severity
 
 TEMPORAL_ANCHOR = "FILE1_Z2_XY0"
-ATTRIBUTE_TYPES = {1: "TEXT", 2: "CHECKBOX", 3: "RADIO", 4: "SELECT", 5: "IMAGE"}
 FILE_TYPE_VIDEO = 4
 LOC_LOCAL = 1
 # VIA's own default segment length: a segment this long was probably never adjusted.

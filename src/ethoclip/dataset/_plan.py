@@ -21,6 +21,7 @@ from ..media import (
     TimeMap,
     VideoProbe,
     choose_time_map,
+    display_size,
     even_size_for_short_side,
     frame_index_at,
 )
@@ -211,9 +212,9 @@ def _plan_video(
     plan.drops[DROP_PAST_END] += past_end
     fps = output_fps(source, options.fps)
     num_frames = round(options.clip_len * fps)
-    width, height = even_size_for_short_side(
-        source.width or 2, source.height or 2, options.short_side
-    )
+    # Clips show the picture upright, as the annotator saw it in the browser.
+    upright = display_size(source.width or 2, source.height or 2, source.turns)
+    width, height = even_size_for_short_side(*upright, options.short_side)
     pts = source.pts
     source_end = source.end_time or 0.0
     stem = safe_name(Path(video).stem)
@@ -245,7 +246,9 @@ def _plan_video(
                 index=index,
             )
         )
-        recipe = _recipe(fingerprint, source.index, indices, width, height, fps, options)
+        recipe = _recipe(
+            fingerprint, source.index, indices, width, height, fps, source.turns, options
+        )
         plan.clips.append(
             ClipPlan(
                 name=name,
@@ -275,6 +278,7 @@ def _recipe(
     width: int,
     height: int,
     fps: Fraction,
+    turns: int,
     options: PlanOptions,
 ) -> str:
     data = {
@@ -283,6 +287,7 @@ def _recipe(
         "frames": hashlib.sha256(indices.tobytes()).hexdigest(),
         "size": [width, height],
         "fps": str(fps),
+        "turns": turns,
         "crf": options.crf,
         "preset": options.preset,
         "pyav": av.__version__,

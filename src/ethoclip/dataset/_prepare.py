@@ -273,6 +273,7 @@ def _entry(
         "fps_exact": str(clip.fps),
         "width": clip.width,
         "height": clip.height,
+        "rotation": plan.source.turns * 90,  # counter-clockwise degrees applied (upright)
         "recipe": clip.recipe,
     }
 

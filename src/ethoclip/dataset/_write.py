@@ -14,7 +14,7 @@ import av
 import numpy as np
 
 from ..errors import EthoclipError
-from ..media import ClipEncoder, ClipWriteError, VideoProbe, VideoReader
+from ..media import ClipEncoder, ClipWriteError, VideoProbe, VideoReader, rotate_yuv_frame
 from ._io import journal_append
 
 
@@ -39,6 +39,7 @@ class Task:
     clips: list[ClipJob]
     crf: int
     preset: str
+    turns: int = 0  # counter-clockwise quarter turns that make the picture upright
 
 
 @dataclass
@@ -71,8 +72,9 @@ def make_tasks(
         chunks = 1 if len(videos) >= target else max(1, math.ceil(target * len(clips) / total))
         size = math.ceil(len(clips) / chunks)
         ordered = sorted(clips, key=lambda c: int(c.indices[0]))
+        turns = probe.stream(stream).turns
         for i in range(0, len(ordered), size):
-            tasks.append(Task(key, path, stream, probe, ordered[i : i + size], crf, preset))
+            tasks.append(Task(key, path, stream, probe, ordered[i : i + size], crf, preset, turns))
     return tasks
 
 
@@ -98,14 +100,23 @@ def run_task(task: Task, out_dir: Path) -> TaskResult:
     active: list[_OpenClip] = []
     needed = np.unique(np.concatenate([c.indices for c in task.clips]))
     width, height = task.clips[0].width, task.clips[0].height
+    # Scale in the decoded orientation, then turn: a quarter turn swaps the sides.
+    scaled = (height, width) if task.turns % 2 else (width, height)
     try:
         with VideoReader(task.video_path, task.stream_index, probe=task.probe) as reader:
             for index, frame in reader.iter_av_frames(needed):
                 # Scale once per source frame, in YUV: every clip of the video shares the size.
                 # One scaler thread: sliced scaling may round differently with another count,
                 # and a rerun must reproduce the clean run's clips byte for byte.
-                small = frame.reformat(
-                    width=width, height=height, format="yuv420p", interpolation="AREA", threads=1
+                small = rotate_yuv_frame(
+                    frame.reformat(
+                        width=scaled[0],
+                        height=scaled[1],
+                        format="yuv420p",
+                        interpolation="AREA",
+                        threads=1,
+                    ),
+                    task.turns,
                 )
                 while pending and int(pending[0].indices[0]) <= index:
                     job = pending.pop(0)

@@ -38,9 +38,6 @@ class StreamSpec:
     crf: int = 12
     gop: int = 12  # keyframe interval, so seeks have something to do
 
-    def ticks(self) -> list[int]:
-        return [round(t / self.time_base) for t in self.times_sec]
-
 
 @dataclass
 class AudioSpec:

@@ -48,6 +48,11 @@ class StreamInfo:
         return self.type == "video"
 
     @property
+    def turns(self) -> int:
+        """Counter-clockwise quarter turns that show the decoded picture upright."""
+        return round(self.rotation / 90) % 4
+
+    @property
     def frames(self) -> int:
         """Exact number of presented frames (0 for non-video streams)."""
         return int(self.pts_ticks.size)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import MediaError
 from ._probe import StreamInfo, VideoProbe, open_container, probe_video
+from ._rotate import display_size, rotate_rgb
 from ._timemap import frame_index_at
 
 # When a container's seek lands after the wanted frame (imprecise indexes, MPEG-TS), seek this
@@ -34,6 +35,7 @@ class VideoReader:
         *,
         probe: VideoProbe | None = None,
         threads: int = 0,
+        upright: bool = False,
     ) -> None:
         self.path = Path(path)
         self.probe = probe if probe is not None else probe_video(self.path)
@@ -47,6 +49,8 @@ class VideoReader:
         self._stream.thread_type = "AUTO"
         if threads:
             self._stream.codec_context.thread_count = threads
+        # Turn frames as the browser shows them (display rotation), for RGB output.
+        self._turns = self.info.turns if upright else 0
         self._decoded: Iterator[av.VideoFrame] | None = None
         self._last_ticks: int | None = None
 
@@ -88,11 +92,11 @@ class VideoReader:
     ) -> np.ndarray:
         """Frames with the given indices (any order, repeats allowed) as (N, H, W, 3) uint8 RGB.
 
-        ``size`` is (width, height) to resize to.
+        ``size`` is (width, height) to resize to (of the upright picture when ``upright``).
         """
         wanted = np.asarray(indices, dtype=np.int64)
         if wanted.size == 0:
-            w, h = size or (self.info.width or 0, self.info.height or 0)
+            w, h = size or display_size(self.info.width or 0, self.info.height or 0, self._turns)
             return np.zeros((0, h, w, 3), np.uint8)
         bad = wanted[(wanted < 0) | (wanted >= self.num_frames)]
         if bad.size:
@@ -108,8 +112,11 @@ class VideoReader:
         self, indices: Sequence[int] | np.ndarray, *, size: tuple[int, int] | None = None
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield (index, RGB frame) for sorted, unique ``indices``, decoding each frame once."""
+        coded_size = size
+        if size is not None and self._turns % 2:
+            coded_size = (size[1], size[0])  # scale before turning: swap the sides
         for index, frame in self.iter_av_frames(indices):
-            yield index, _to_rgb(frame, size)
+            yield index, rotate_rgb(_to_rgb(frame, coded_size), self._turns)
 
     def iter_av_frames(
         self, indices: Sequence[int] | np.ndarray
@@ -196,11 +203,12 @@ def read_frames(
     indices: Sequence[int] | None = None,
     times_sec: Sequence[float] | None = None,
     size: tuple[int, int] | None = None,
+    upright: bool = False,
 ) -> np.ndarray:
     """One-call frame-exact read by ``indices`` or ``times_sec`` (exactly one of them)."""
     if (indices is None) == (times_sec is None):
         raise ValueError("give exactly one of indices= or times_sec=")
-    with VideoReader(path, stream_index) as reader:
+    with VideoReader(path, stream_index, upright=upright) as reader:
         if indices is not None:
             return reader.read_indices(indices, size=size)
         assert times_sec is not None

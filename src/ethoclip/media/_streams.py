@@ -85,8 +85,8 @@ def stream_warnings(probe: VideoProbe) -> list[str]:
             )
         if s.rotation:
             warnings.append(
-                f"stream {s.index} carries a rotation of {s.rotation:g}°: the browser shows it "
-                "rotated, decoded frames are not"
+                f"stream {s.index} is displayed rotated by {s.rotation:g}° (the browser turns "
+                "it): prepare turns clips upright, other tools may not"
             )
         if not s.decodable:
             warnings.append(f"stream {s.index} ({s.codec}) could not be decoded by this FFmpeg")
