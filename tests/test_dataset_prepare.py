@@ -358,3 +358,18 @@ def test_kill_and_rerun_gives_the_clean_dataset(
                 x, y = fa.to_ndarray(format="rgb24"), fb.to_ndarray(format="rgb24")
                 assert read_frame_code(x) == read_frame_code(y), entry["clip"]
                 assert np.abs(x.astype(np.int16) - y).mean() < 1.0, entry["clip"]
+
+
+@pytest.mark.parametrize(("fps", "step"), [(6.0, 2.0), (24.0, 0.5)])
+def test_other_clip_rates_sample_uniformly_in_time(
+    demo_root: Path, tmp_path: Path, fps: float, step: float
+) -> None:
+    out = tmp_path / "ds"
+    prepare_dataset(demo_root, out, opts(fps=fps, workers=2))
+    entries = [e for e in read_manifest(out) if e["source_video"].endswith("020200.mp4")]
+    assert entries and all(e["num_frames"] == round(4 * fps) for e in entries)
+    for entry in entries[:3]:
+        codes, _ = clip_codes(out / entry["clip"])
+        first = entry["first_source_frame"]
+        # The source runs at 12 fps: at 6 fps every other frame, at 24 fps each frame twice.
+        assert codes == [first + int(k * step) for k in range(entry["num_frames"])]

@@ -144,3 +144,17 @@ def test_session_discovery_layouts(tmp_path: Path) -> None:
     # Leaf names that collide are qualified by their path below ROOT.
     assert [s.name for s in sessions] == ["Feb_2_2_kt", "Mar_2_2_kt", "3_1_yard"]
     assert [s.name for s in find_sessions(tmp_path / "Mar" / "3_1_yard")] == ["3_1_yard"]
+
+
+def test_unannotated_videos_are_reported(tmp_path: Path) -> None:
+    session = tmp_path / "s"
+    for name in ("a.mp4", "extra.mp4"):
+        write_video(session / "video" / name, VideoSpec([StreamSpec(64, 48, cfr_times(30, 10))]))
+    (session / "via").mkdir()
+    (session / "via" / "p.json").write_text(json.dumps(_project(["a.mp4"], [
+        ("1_a", 1, [0, 1.5], "0")])))
+    inputs = load_inputs(tmp_path)
+    assert inputs.errors == []
+    (warning,) = inputs.warnings
+    assert warning.file.name == "extra.mp4" and warning.video == "extra.mp4"
+    assert "no VIA project annotates this video; it is not used" in warning.format()

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         )
     n_segments = sum(len(p.segments) for s in inputs.sessions for p in s.projects)
     print(f"2/4 validate: {n_segments} segments, {len(inputs.class_name_of)} labels, no problems")
-    print("3/4 prepare: ", end="", flush=True)
+    print("3/4 prepare:", flush=True)
     result = run_prepare(str(root), dataset, PrepareOptions(workers=args.workers))
     page = write_review(dataset)
     print(f"4/4 review: open {page}")

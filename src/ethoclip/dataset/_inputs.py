@@ -154,6 +154,23 @@ def _list_videos(session: Session) -> list[Issue]:
     return issues
 
 
+def _unannotated(session: Session) -> list[Issue]:
+    """Videos in video/ that no project annotates: not used, and said so."""
+    named = {name for project in session.projects for name in project.videos}
+    return [
+        Issue(
+            "warning",
+            path,
+            "video",
+            "no VIA project annotates this video; it is not used",
+            fix="annotate it in VIA (or move it out of video/)",
+            video=name,
+        )
+        for name, path in session.videos.items()
+        if name not in named
+    ]
+
+
 def _probe(path: Path) -> VideoProbe | MediaError:
     try:
         return probe_video(path)
@@ -236,6 +253,7 @@ def load_inputs(
             known_labels=known_labels,
             class_name_of=names,
         )
+        by_session[session.name] += _unannotated(session)
         invalid |= {
             f"{session.name}/{i.video}" for i in errors(by_session[session.name]) if i.video
         }

@@ -324,6 +324,7 @@ def _write_outputs(
     )
     plan_options = asdict(options.plan)
     plan_options["stride"] = plan_options["stride"] or plan_options["clip_len"]
+    plan_options["fps"] = plan_options["fps"] or "source"
     header = {
         "version": __version__,
         "options": {
