@@ -151,8 +151,9 @@ def test_unannotated_videos_are_reported(tmp_path: Path) -> None:
     for name in ("a.mp4", "extra.mp4"):
         write_video(session / "video" / name, VideoSpec([StreamSpec(64, 48, cfr_times(30, 10))]))
     (session / "via").mkdir()
-    (session / "via" / "p.json").write_text(json.dumps(_project(["a.mp4"], [
-        ("1_a", 1, [0, 1.5], "0")])))
+    (session / "via" / "p.json").write_text(
+        json.dumps(_project(["a.mp4"], [("1_a", 1, [0, 1.5], "0")]))
+    )
     inputs = load_inputs(tmp_path)
     assert inputs.errors == []
     (warning,) = inputs.warnings
