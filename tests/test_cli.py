@@ -154,3 +154,15 @@ def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path
     code, out, _ = run_cli(capsys, "demo", "--out", str(tmp_path / "demo"), "--workers", "2")
     assert code == 0
     assert "4/4 review" in out and (tmp_path / "demo" / "dataset" / "train.txt").is_file()
+
+
+def test_output_cut_short_by_a_pipe_is_not_a_traceback(videos: dict[str, Path]) -> None:
+    # `ethoclip probe ... | head -1`: the reader closes the pipe after one line.
+    args = [sys.executable, "-m", "ethoclip", "probe", "--json", *[str(videos["cfr"])] * 200]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert json.loads(first)["streams"] and "Traceback" not in err
