@@ -19,6 +19,7 @@ OVERLAY = ("wag",)  # happens on top of a primary behaviour: the multi-label cas
 BEHAVIOURS = PRIMARY + OVERLAY
 _SPEED = {"walk": 22.0, "run": 65.0}  # reference pixels per second
 _BODY_LEN, _BODY_WID, _SIT_LEN = 40.0, 16.0, 24.0
+_WAG_HZ, _TAIL_LEN, _TAIL_HALF_WIDTH = 2.7, 22.0, 3.5
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,9 @@ class Scene:
                 self.length[i] = _SIT_LEN
             if label == "run":
                 self.lift[i] = 2.5 * abs(np.sin(2 * np.pi * t * 3))
-            self.tail[i] = 0.8 * np.sin(2 * np.pi * 4.0 * t) if wag else 0.0
+            # 2.7 Hz: no simple fraction of common frame rates, so sampling every n-th frame
+            # (MMAction2's frame_interval) never catches the tail in the same phase each time.
+            self.tail[i] = 1.1 * np.sin(2 * np.pi * _WAG_HZ * t) if wag else 0.0
         self.floor = _floor_texture(rng)
 
     def render(self, index: int, time_sec: float, width: int, height: int) -> np.ndarray:
@@ -148,8 +151,9 @@ def _draw_dog(
     # Tail: a thick segment from the rump, swinging by ``tail`` radians.
     ta = heading + np.pi + tail
     tx0, ty0 = cx - cos * length / 2, by - sin * length / 2
-    tx1, ty1 = tx0 + np.cos(ta) * 15, ty0 + np.sin(ta) * 15
-    frame[_segment_distance(gx, gy, tx0, ty0, tx1, ty1) <= 2.2] = (70, 45, 25)
+    tx1, ty1 = tx0 + np.cos(ta) * _TAIL_LEN, ty0 + np.sin(ta) * _TAIL_LEN
+    # A light tail: it stands out from the dark saddle and the grass, so wagging is visible.
+    frame[_segment_distance(gx, gy, tx0, ty0, tx1, ty1) <= _TAIL_HALF_WIDTH] = (225, 190, 140)
     body = (u / (length / 2)) ** 2 + (v / (_BODY_WID / 2)) ** 2 <= 1
     frame[body] = (150, 100, 55)
     saddle = body & (np.abs(v) < 3.0) & (u < length / 4)
