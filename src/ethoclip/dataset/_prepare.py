@@ -170,7 +170,6 @@ def prepare_dataset(
     )
     total_jobs = sum(len(t.clips) for t in tasks)
     finished = 0
-    results: list[TaskResult] = []
 
     def on_done(task: Task, result: TaskResult) -> None:
         nonlocal finished
