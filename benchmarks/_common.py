@@ -10,9 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.realdata (the registry-package fetcher)
 
-from tests.realdata import Unavailable, fetch  # noqa: E402
+from tests.realdata import Unavailable, fetch, ffmpeg_binary  # noqa: E402
 
-__all__ = ["Unavailable", "best_of", "fetch", "long_video"]
+__all__ = ["Unavailable", "best_of", "fetch", "ffmpeg_binary", "long_video"]
 
 
 def long_video(path: str | None) -> Path:

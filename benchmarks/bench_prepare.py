@@ -29,9 +29,8 @@ import av
 
 from ethoclip.dataset import PlanOptions, PrepareOptions, prepare_dataset, read_manifest
 from ethoclip.media import ClipEncoder, probe_video
-from tests.realdata import ffmpeg_binary
 
-from _common import best_of, long_video
+from _common import best_of, ffmpeg_binary, long_video
 from bench_probe import full_decode
 
 LABELS = ["walk", "sit", "sniff", "play"]
