@@ -166,3 +166,20 @@ def test_output_cut_short_by_a_pipe_is_not_a_traceback(videos: dict[str, Path]) 
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0, err
     assert json.loads(first)["streams"] and "Traceback" not in err
+
+
+def test_prepare_dry_run(
+    capsys: pytest.CaptureFixture[str], demo_root: Path, tmp_path: Path
+) -> None:
+    code, out, _ = run_cli(
+        capsys,
+        "prepare",
+        str(demo_root),
+        "--out",
+        str(tmp_path / "ds"),
+        "--dry-run",
+        "--stride",
+        "2",
+    )
+    assert code == 0 and "clips per label and split" in out
+    assert out.strip().endswith("nothing written") and not (tmp_path / "ds").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import json
@@ -29,20 +30,9 @@ TWO_STREAM = "Feb/2_5_park/video/020500.mp4"
 
 
 def opts(**plan: object) -> PrepareOptions:
-    extra = {
-        k: plan.pop(k)
-        for k in list(plan)
-        if k
-        in (
-            "val_fraction",
-            "test_fraction",
-            "split_by",
-            "seed",
-            "workers",
-            "skip_invalid",
-            "label_map",
-        )
-    }
+    """PrepareOptions from keywords: its own fields, and the rest for PlanOptions."""
+    own = {f.name for f in dataclasses.fields(PrepareOptions)} - {"plan"}
+    extra = {k: plan.pop(k) for k in list(plan) if k in own}
     return PrepareOptions(plan=PlanOptions(**plan), **extra)  # type: ignore[arg-type]
 
 
@@ -373,3 +363,14 @@ def test_other_clip_rates_sample_uniformly_in_time(
         first = entry["first_source_frame"]
         # The source runs at 12 fps: at 6 fps every other frame, at 24 fps each frame twice.
         assert codes == [first + int(k * step) for k in range(entry["num_frames"])]
+
+
+def test_dry_run_writes_nothing_and_predicts_the_summary(
+    demo_root: Path, dataset: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "not_yet"
+    planned = prepare_dataset(demo_root, out, opts(workers=2, dry_run=True))
+    assert not out.exists() and planned.written == 0
+    # The same options as the ``dataset`` fixture: the summary it wrote is what was predicted.
+    assert planned.summary == (dataset / "dataset.txt").read_text()
+    assert planned.clips == len(read_manifest(dataset))

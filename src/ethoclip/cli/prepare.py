@@ -102,6 +102,11 @@ def register(sub: Any) -> None:
         help="leave out videos with problems instead of stopping",
     )
     g.add_argument("--label-map", type=Path, help="fix class names and ids (one per line)")
+    g.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate, plan and split, print the summary, write nothing",
+    )
     p.set_defaults(run=run)
 
 
@@ -128,11 +133,22 @@ def options_from_args(args: argparse.Namespace) -> PrepareOptions:
         workers=args.workers,
         skip_invalid=args.skip_invalid,
         label_map=args.label_map,
+        dry_run=args.dry_run,
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    result = run_prepare(args.root, args.out, options_from_args(args))
+    options = options_from_args(args)
+    if options.dry_run:
+        try:
+            planned = prepare_dataset(args.root, args.out, options)
+        except InvalidInputError as exc:
+            print(format_report(exc.issues), file=sys.stderr)
+            raise
+        print(planned.summary, end="")
+        print(f"dry run: {planned.clips} clips would be written to {args.out}; nothing written")
+        return 0
+    result = run_prepare(args.root, args.out, options)
     return 1 if result.failed else 0
 
 

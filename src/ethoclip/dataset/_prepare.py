@@ -48,6 +48,7 @@ class PrepareOptions:
     workers: int | None = None
     skip_invalid: bool = False
     label_map: Path | None = None
+    dry_run: bool = False  # validate, plan and split; write nothing
 
 
 @dataclass
@@ -62,6 +63,7 @@ class PrepareResult:
     skipped: list[str]
     failed: dict[str, str]
     warnings: list[Issue]
+    summary: str = ""  # the text of dataset.txt
 
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -148,6 +150,28 @@ def prepare_dataset(
     labels = fixed_labels or sorted({i.label for p in plans for i in p.intervals})
     split_of, split_notes = _split(plans, options)
     split_of_video = {p.key: split_of[_group(p, options)] for p in plans}
+    if options.dry_run:
+        entries = [
+            _entry(plan, clip, split_of_video[plan.key], labels, root)
+            for plan in plans
+            for clip in plan.clips
+        ]
+        summary = _summary(
+            labels, entries, plans, split_of_video, split_notes, options, inputs, {}, skip
+        )
+        return PrepareResult(
+            out_dir=out,
+            clips=len(entries),
+            written=0,
+            reused=0,
+            removed_stale=0,
+            per_split=dict(Counter(e["split"] for e in entries)),
+            labels=labels,
+            skipped=sorted(skip),
+            failed={},
+            warnings=inputs.warnings,
+            summary=summary,
+        )
 
     _check_out_dir(out, root)
     for part in out.glob("clips/**/*.part"):
@@ -201,9 +225,10 @@ def prepare_dataset(
         for clip in plan.clips
     ]
     removed = _remove_stale(out, {e["clip"] for e in entries}, done)
-    _write_outputs(
-        out, labels, entries, plans, split_of_video, split_notes, options, inputs, failed, skip
+    summary = _summary(
+        labels, entries, plans, split_of_video, split_notes, options, inputs, failed, skip
     )
+    _write_outputs(out, labels, entries, summary)
     journal_rewrite(out, [(c.path, c.recipe) for p in kept for c in p.clips])
     per_split = Counter(e["split"] for e in entries)
     return PrepareResult(
@@ -217,6 +242,7 @@ def prepare_dataset(
         skipped=sorted(skip),
         failed=failed,
         warnings=inputs.warnings,
+        summary=summary,
     )
 
 
@@ -297,16 +323,7 @@ def _remove_stale(out: Path, keep: set[str], done: dict[str, str]) -> int:
 
 
 def _write_outputs(
-    out: Path,
-    labels: list[str],
-    entries: list[dict[str, Any]],
-    plans: list[VideoPlan],
-    split_of_video: dict[str, str],
-    split_notes: list[str],
-    options: PrepareOptions,
-    inputs: Inputs,
-    failed: dict[str, str],
-    skip: set[str],
+    out: Path, labels: list[str], entries: list[dict[str, Any]], summary: str
 ) -> None:
     write_text_atomic(out / "label_map.txt", "".join(f"{name}\n" for name in labels))
     for split in ("train", "val", "test"):
@@ -321,6 +338,21 @@ def _write_outputs(
     write_text_atomic(
         out / "manifest.jsonl", "".join(json.dumps(e, sort_keys=False) + "\n" for e in entries)
     )
+    write_text_atomic(out / "dataset.txt", summary)
+
+
+def _summary(
+    labels: list[str],
+    entries: list[dict[str, Any]],
+    plans: list[VideoPlan],
+    split_of_video: dict[str, str],
+    split_notes: list[str],
+    options: PrepareOptions,
+    inputs: Inputs,
+    failed: dict[str, str],
+    skip: set[str],
+) -> str:
+    """The text of ``dataset.txt`` (also what ``--dry-run`` prints)."""
     plan_options = asdict(options.plan)
     plan_options["stride"] = plan_options["stride"] or plan_options["clip_len"]
     plan_options["fps"] = plan_options["fps"] or "source"
@@ -348,4 +380,4 @@ def _write_outputs(
     )
     if inputs.warnings:
         text += "\ninput warnings\n" + format_report(inputs.warnings) + "\n"
-    write_text_atomic(out / "dataset.txt", text)
+    return text
