@@ -241,6 +241,13 @@ def test_empty_project(tmp_path: Path) -> None:
     assert [i.message for i in project.issues] == ["the project holds no temporal segments"]
 
 
+def test_not_utf8_project(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"project": "caf\u00e9"}'.encode("latin-1"))
+    with pytest.raises(AnnotationError, match=r"latin1\.json: not UTF-8 text \(byte 16\)"):
+        load_via_project(path)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

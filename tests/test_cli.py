@@ -82,6 +82,9 @@ def test_validate_exit_codes(
     assert code == 2 and "folder not found" in err
     code, _, err = run_cli(capsys, "validate", str(tmp_path))
     assert code == 2 and "no session found" in err
+    (tmp_path / "file.txt").write_text("")
+    code, _, err = run_cli(capsys, "validate", str(tmp_path / "file.txt"))
+    assert code == 2 and "file.txt: not a folder; pass the folder that holds video/" in err
 
 
 def test_validate_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -374,3 +374,40 @@ def test_dry_run_writes_nothing_and_predicts_the_summary(
     # The same options as the ``dataset`` fixture: the summary it wrote is what was predicted.
     assert planned.summary == (dataset / "dataset.txt").read_text()
     assert planned.clips == len(read_manifest(dataset))
+
+
+def test_label_map_fixes_ids_and_rejects_what_it_lacks(demo_root: Path, tmp_path: Path) -> None:
+    fixed = tmp_path / "labels.txt"
+    fixed.write_text("walk\nrun\nsit\nspin\njump\nwag\n")
+    out = tmp_path / "ds"
+    prepare_dataset(demo_root, out, opts(label_map=fixed, workers=2, dry_run=True))
+    result = prepare_dataset(demo_root, out, opts(label_map=fixed, workers=2))
+    assert result.labels == ["walk", "run", "sit", "spin", "jump", "wag"]
+    assert (out / "label_map.txt").read_text() == fixed.read_text()
+    short = tmp_path / "short.txt"
+    short.write_text("walk\nrun\nsit\nspin\njump\n")  # no "wag"
+    with pytest.raises(InvalidInputError) as info:
+        prepare_dataset(demo_root, tmp_path / "other", opts(label_map=short))
+    assert {i.value for i in info.value.issues if "not in the label map" in i.message} == {"wag"}
+    assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, r"missing\.txt: cannot read the label map"),
+        ("walk\n\nrun\n", r"label map has empty lines or repeated names"),
+        ("walk\nrun\nwalk\n", r"repeated names \(walk\); write one distinct class name"),
+    ],
+)
+def test_bad_label_maps(demo_root: Path, tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "missing.txt"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(DatasetError, match=message):
+        prepare_dataset(demo_root, tmp_path / "ds", opts(label_map=path))
+
+
+def test_malformed_name_template(demo_root: Path, tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match=r"--name-template '\{start' is malformed"):
+        prepare_dataset(demo_root, tmp_path / "x", opts(name_template="{start"))

@@ -58,6 +58,9 @@ class ClipEncoder:
         self.path = Path(path)
         self.width, self.height = width, height
         self.fps = Fraction(fps).limit_denominator(100_000)
+        # Checked before anything is created, so a failure leaves no .part file.
+        if ENCODER not in av.codecs_available:
+            raise MediaError("this PyAV build has no libx264 encoder; reinstall PyAV from PyPI")
         self._tmp = self.path.with_name(self.path.name + ".part")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._container: av.container.OutputContainer | None
@@ -69,8 +72,6 @@ class ClipEncoder:
                 "and the disk is not full",
                 _errno(exc),
             ) from None
-        if ENCODER not in av.codecs_available:
-            raise MediaError("this PyAV build has no libx264 encoder; reinstall PyAV from PyPI")
         stream = cast(
             av.VideoStream,
             self._container.add_stream(
