@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import resource
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -12,7 +15,16 @@ sys.path.insert(0, str(ROOT))  # for tests.realdata (the registry-package fetche
 
 from tests.realdata import Unavailable, fetch, ffmpeg_binary  # noqa: E402
 
-__all__ = ["Unavailable", "best_of", "fetch", "ffmpeg_binary", "long_video"]
+__all__ = [
+    "Timing",
+    "Unavailable",
+    "best_of",
+    "cores",
+    "fetch",
+    "ffmpeg_binary",
+    "long_video",
+    "timed",
+]
 
 
 def long_video(path: str | None) -> Path:
@@ -33,3 +45,35 @@ def best_of(repeat: int, fn: Callable[[], object]) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of every child it has waited for (pools, ffmpeg runs)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float
+
+    @property
+    def cores(self) -> float:
+        """How many cores the run kept busy on average."""
+        return self.cpu / self.wall if self.wall else 0.0
+
+    def __str__(self) -> str:
+        return f"{self.wall:.1f} s ({self.cpu:.1f} CPU s, {self.cores:.2f} cores)"
+
+
+def timed(fn: Callable[[], object]) -> Timing:
+    """Wall and CPU seconds of one call (children included once they have ended)."""
+    cpu, wall = _cpu_seconds(), time.perf_counter()
+    fn()
+    return Timing(time.perf_counter() - wall, _cpu_seconds() - cpu)
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

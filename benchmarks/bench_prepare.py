@@ -5,12 +5,21 @@ stride 4, ~2x that at stride 2), then times, in one run:
 
   prepare            ethoclip's single pass per video (workers = cores)
   per-clip (PyAV)    one open/seek/decode/scale/encode per clip, the same output settings
+                     and the same per-frame work as prepare (one scaler reused)
+  per-clip (PyAV, frame.reformat)
+                     the same loop written as scripts usually are: ``frame.reformat`` per
+                     frame, which sets up a new scaler for every frame
   per-clip (ffmpeg)  the by-hand loop: one `ffmpeg -ss S -i IN -t 4 ... OUT` per clip
                      (imageio-ffmpeg's binary, same size and x264 settings)
   bare decode        decoding every frame of the video once (threaded)
 
 and prints the ratios. Targets (issue 3): prepare >= 3x faster than per-clip at stride = clip
 length (more with overlap); prepare within 2x of the bare decode.
+
+Each approach also reports its CPU seconds (this process and its children) and the cores it
+kept busy (CPU / wall). A wall-clock ratio can never exceed
+(baseline CPU / prepare CPU) x (cores / cores the baseline kept busy), so the script prints that
+ceiling too: it says how much of the ratio this machine leaves room for.
 
     python benchmarks/bench_prepare.py [--video PATH] [--skip-ffmpeg]
 """
@@ -26,11 +35,12 @@ import tempfile
 from pathlib import Path
 
 import av
+from av.video.reformatter import VideoReformatter
 
 from ethoclip.dataset import PlanOptions, PrepareOptions, prepare_dataset, read_manifest
 from ethoclip.media import ClipEncoder, probe_video
 
-from _common import best_of, ffmpeg_binary, long_video
+from _common import Timing, cores, ffmpeg_binary, long_video, timed
 from bench_probe import full_decode
 
 LABELS = ["walk", "sit", "sniff", "play"]
@@ -78,9 +88,13 @@ def make_session(root: Path, video: Path, duration: float) -> None:
     (root / "via" / "bench.json").write_text(json.dumps(project))
 
 
-def per_clip_pyav(video: Path, entries: list[dict], out: Path) -> None:
-    """The baseline with identical output: a fresh open, seek, decode and encode per clip."""
+def per_clip_pyav(video: Path, entries: list[dict], out: Path, *, reuse_scaler: bool) -> None:
+    """The baseline with identical output: a fresh open, seek, decode and encode per clip.
+
+    With ``reuse_scaler`` it does the same per-frame work as prepare, so only the plan differs.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    shared = VideoReformatter()
     for k, e in enumerate(entries):
         with av.open(str(video)) as container:
             stream = container.streams.video[0]
@@ -95,8 +109,10 @@ def per_clip_pyav(video: Path, entries: list[dict], out: Path) -> None:
                         continue
                     if encoder.num_frames == e["num_frames"]:
                         break
+                    scaler = shared if reuse_scaler else VideoReformatter()
                     encoder.write(
-                        frame.reformat(
+                        scaler.reformat(
+                            frame,
                             width=e["width"],
                             height=e["height"],
                             format="yuv420p",
@@ -140,6 +156,16 @@ def per_clip_ffmpeg(exe: str, video: Path, entries: list[dict], out: Path) -> No
         )
 
 
+def report(name: str, baseline: Timing, prepare: Timing, ncores: int) -> str:
+    ceiling = baseline.cpu / prepare.cpu * ncores / baseline.cores
+    return (
+        f"  {name:18s} {baseline}\n"
+        f"  {'':18s} -> prepare is {baseline.wall / prepare.wall:.2f}x faster "
+        f"(does {baseline.cpu / prepare.cpu:.2f}x less CPU work; ceiling with {ncores} cores: "
+        f"{ceiling:.2f}x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--video")
@@ -148,12 +174,13 @@ def main() -> None:
     video = long_video(args.video).resolve()
     probe = probe_video(video)
     s = probe.stream(0)
+    ncores = cores()
     print(
         f"video: {video.name}, {s.width}x{s.height}, {s.frames} frames, {s.duration:.1f} s, "
-        f"{os.cpu_count()} cores"
+        f"{len(probe.stream(0).keyframe_ticks)} keyframes, {ncores} cores"
     )
-    decode_sec = best_of(1, lambda: full_decode(str(video)))
-    print(f"bare decode: {decode_sec:.1f} s")
+    decode = timed(lambda: full_decode(str(video)))
+    print(f"bare decode: {decode}")
     with tempfile.TemporaryDirectory(prefix="ethoclip-bench-") as tmp:
         work = Path(tmp)
         make_session(work / "session", video, s.duration or 0)
@@ -161,27 +188,22 @@ def main() -> None:
         for stride in (4.0, 2.0):
             out = work / f"ds_{stride:g}"
             options = PrepareOptions(plan=PlanOptions(stride=stride), val_fraction=0.0)
-            prepare_sec = best_of(
-                1,
-                lambda o=out, p=options: prepare_dataset(  # type: ignore[misc]
-                    work / "session", o, p
-                ),
-            )
+            prepare = timed(lambda o=out, p=options: prepare_dataset(work / "session", o, p))
             entries = read_manifest(out)
             frames = sum(e["num_frames"] for e in entries)
-            pyav_sec = best_of(1, lambda e=entries: per_clip_pyav(video, e, work / "pyav"))
-            line = (
-                f"stride {stride:g} s: {len(entries)} clips ({frames} frames): prepare "
-                f"{prepare_sec:.1f} s, per-clip PyAV {pyav_sec:.1f} s "
-                f"-> {pyav_sec / prepare_sec:.2f}x"
-            )
-            if exe:
-                ffmpeg_sec = best_of(
-                    1, lambda e=entries: per_clip_ffmpeg(exe, video, e, work / "ff")
+            print(f"stride {stride:g} s: {len(entries)} clips, {frames} frames")
+            print(f"  {'prepare':18s} {prepare}")
+            print(f"  {'':18s} -> {prepare.wall / decode.wall:.2f}x the bare decode (target <= 2x)")
+            for name, reuse in (("per-clip PyAV", True), ("  frame.reformat", False)):
+                pyav = timed(
+                    lambda e=entries, r=reuse: per_clip_pyav(  # type: ignore[misc]
+                        video, e, work / "pyav", reuse_scaler=r
+                    )
                 )
-                line += f", per-clip ffmpeg {ffmpeg_sec:.1f} s -> {ffmpeg_sec / prepare_sec:.2f}x"
-            print(line)
-            print(f"  prepare / bare decode: {prepare_sec / decode_sec:.2f}x (target <= 2x)")
+                print(report(name, pyav, prepare, ncores))
+            if exe:
+                ffmpeg = timed(lambda e=entries: per_clip_ffmpeg(exe, video, e, work / "ff"))
+                print(report("per-clip ffmpeg", ffmpeg, prepare, ncores))
             shutil.rmtree(work / "pyav", ignore_errors=True)
             shutil.rmtree(work / "ff", ignore_errors=True)
 
