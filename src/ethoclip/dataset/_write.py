@@ -6,7 +6,7 @@ import math
 import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -67,7 +67,7 @@ def make_tasks(
     """
     total = sum(len(v[4]) for v in videos) or 1
     target = 2 * workers
-    chunked: list[tuple[str, Path, int, VideoProbe, list[ClipJob], int]] = []
+    tasks = []
     for key, path, stream, probe, clips in videos:
         if not clips:
             continue
@@ -76,15 +76,12 @@ def make_tasks(
         ordered = sorted(clips, key=lambda c: int(c.indices[0]))
         turns = probe.stream(stream).turns
         for i in range(0, len(ordered), size):
-            chunked.append((key, path, stream, probe, ordered[i : i + size], turns))
+            tasks.append(Task(key, path, stream, probe, ordered[i : i + size], crf, preset, turns))
     # Processes running side by side already fill the cores: a decoder with its own frame
     # threads on top only adds switching (measured: ~10% more CPU for the same clips). One
     # task alone gets the cores to itself.
-    threads = max(1, default_workers() // max(1, min(workers, len(chunked))))
-    return [
-        Task(key, path, stream, probe, clips, crf, preset, turns, decode_threads=threads)
-        for key, path, stream, probe, clips, turns in chunked
-    ]
+    threads = max(1, default_workers() // max(1, min(workers, len(tasks))))
+    return [replace(task, decode_threads=threads) for task in tasks]
 
 
 @dataclass
