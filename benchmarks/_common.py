@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 import time
@@ -19,7 +18,6 @@ __all__ = [
     "Timing",
     "Unavailable",
     "best_of",
-    "cores",
     "fetch",
     "ffmpeg_binary",
     "long_video",
@@ -73,7 +71,3 @@ def timed(fn: Callable[[], object]) -> Timing:
     cpu, wall = _cpu_seconds(), time.perf_counter()
     fn()
     return Timing(time.perf_counter() - wall, _cpu_seconds() - cpu)
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -37,10 +37,16 @@ from pathlib import Path
 import av
 from av.video.reformatter import VideoReformatter
 
-from ethoclip.dataset import PlanOptions, PrepareOptions, prepare_dataset, read_manifest
+from ethoclip.dataset import (
+    PlanOptions,
+    PrepareOptions,
+    default_workers,
+    prepare_dataset,
+    read_manifest,
+)
 from ethoclip.media import ClipEncoder, probe_video
 
-from _common import Timing, cores, ffmpeg_binary, long_video, timed
+from _common import Timing, ffmpeg_binary, long_video, timed
 from bench_probe import full_decode
 
 LABELS = ["walk", "sit", "sniff", "play"]
@@ -174,7 +180,7 @@ def main() -> None:
     video = long_video(args.video).resolve()
     probe = probe_video(video)
     s = probe.stream(0)
-    ncores = cores()
+    ncores = default_workers()  # the cores this process may use
     print(
         f"video: {video.name}, {s.width}x{s.height}, {s.frames} frames, {s.duration:.1f} s, "
         f"{len(probe.stream(0).keyframe_ticks)} keyframes, {ncores} cores"

@@ -15,6 +15,7 @@ from ._prepare import (
 )
 from ._review import read_manifest, write_review
 from ._windows import Window, plan_windows
+from ._write import default_workers
 
 __all__ = [
     "DEFAULT_NAME_TEMPLATE",
@@ -26,6 +27,7 @@ __all__ = [
     "PrepareResult",
     "Session",
     "Window",
+    "default_workers",
     "find_sessions",
     "load_inputs",
     "plan_windows",
