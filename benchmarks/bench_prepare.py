@@ -38,6 +38,7 @@ import av
 from av.video.reformatter import VideoReformatter
 
 from ethoclip.dataset import (
+    ClipRecord,
     PlanOptions,
     PrepareOptions,
     default_workers,
@@ -94,7 +95,7 @@ def make_session(root: Path, video: Path, duration: float) -> None:
     (root / "via" / "bench.json").write_text(json.dumps(project))
 
 
-def per_clip_pyav(video: Path, entries: list[dict], out: Path, *, reuse_scaler: bool) -> None:
+def per_clip_pyav(video: Path, entries: list[ClipRecord], out: Path, *, reuse_scaler: bool) -> None:
     """The baseline with identical output: a fresh open, seek, decode and encode per clip.
 
     With ``reuse_scaler`` it does the same per-frame work as prepare, so only the plan differs.
@@ -105,29 +106,29 @@ def per_clip_pyav(video: Path, entries: list[dict], out: Path, *, reuse_scaler: 
         with av.open(str(video)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
-            start = e["source_start"]
+            start = e.source_start
             container.seek(int(start / stream.time_base), stream=stream, backward=True)
             with ClipEncoder(
-                out / f"{k}.mp4", width=e["width"], height=e["height"], fps=e["fps"]
+                out / f"{k}.mp4", width=e.width, height=e.height, fps=e.fps
             ) as encoder:
                 for frame in container.decode(stream):
                     if frame.time < start - 1e-3:
                         continue
-                    if encoder.num_frames == e["num_frames"]:
+                    if encoder.num_frames == e.num_frames:
                         break
                     scaler = shared if reuse_scaler else VideoReformatter()
                     encoder.write(
                         scaler.reformat(
                             frame,
-                            width=e["width"],
-                            height=e["height"],
+                            width=e.width,
+                            height=e.height,
                             format="yuv420p",
                             interpolation="AREA",
                         )
                     )
 
 
-def per_clip_ffmpeg(exe: str, video: Path, entries: list[dict], out: Path) -> None:
+def per_clip_ffmpeg(exe: str, video: Path, entries: list[ClipRecord], out: Path) -> None:
     """How people cut clips by hand: one ffmpeg process per clip (fast input seeking)."""
     out.mkdir(parents=True, exist_ok=True)
     for k, e in enumerate(entries):
@@ -193,10 +194,10 @@ def main() -> None:
         exe = None if args.skip_ffmpeg else ffmpeg_binary()
         for stride in (4.0, 2.0):
             out = work / f"ds_{stride:g}"
-            options = PrepareOptions(plan=PlanOptions(stride=stride), val_fraction=0.0)
+            options = PrepareOptions(plan=PlanOptions(stride_sec=stride), val_fraction=0.0)
             prepare = timed(lambda o=out, p=options: prepare_dataset(work / "session", o, p))
             entries = read_manifest(out)
-            frames = sum(e["num_frames"] for e in entries)
+            frames = sum(e.num_frames for e in entries)
             print(f"stride {stride:g} s: {len(entries)} clips, {frames} frames")
             print(f"  {'prepare':18s} {prepare}")
             print(f"  {'':18s} -> {prepare.wall / decode.wall:.2f}x the bare decode (target <= 2x)")

@@ -147,7 +147,7 @@ def test_prepare_bad_option_values(
     code, _, err = run_cli(
         capsys, "prepare", str(demo_root), "--out", str(tmp_path / "x"), "--stream", "front"
     )
-    assert code == 2 and "--stream 'front' is not valid; use annotated, best" in err
+    assert code == 2 and "--stream must be annotated, best or a stream index (got 'front')" in err
     with pytest.raises(SystemExit):
         main(["prepare", str(demo_root), "--out", str(tmp_path / "x"), "--windows", "all"])
     assert "invalid choice: 'all'" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import errno
 import functools
 import json
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -14,7 +15,9 @@ import numpy as np
 import pytest
 
 from ethoclip.dataset import (
+    ClipRecord,
     InvalidInputError,
+    OptionError,
     PlanOptions,
     PrepareOptions,
     prepare_dataset,
@@ -54,36 +57,36 @@ def source_pts(path: Path, stream: int) -> np.ndarray:
     return probe_video(path).stream(stream).pts
 
 
-def expected_codes(demo_root: Path, entry: dict) -> list[int]:
-    """The oracle, from definitions: the source frame on screen at first_pts + k/fps."""
-    pts = source_pts(demo_root / entry["source_video"], entry["source_stream"])
+def expected_codes(demo_root: Path, entry: ClipRecord) -> list[int]:
+    """The oracle, from the README's definition: the source frame on screen k/fps after the
+    window's start (searchsorted written out here, not the code under test)."""
+    pts = source_pts(demo_root / entry.source_video, entry.source_stream)
     # Identity time map: the window's start is a time on the source stream's clock too.
-    first = int(np.searchsorted(pts, entry["start"] + 5e-4, side="right") - 1)
-    times = pts[first] + np.arange(entry["num_frames"]) / entry["fps"]
+    times = entry.start + np.arange(entry.num_frames) / entry.fps
     indices = np.searchsorted(pts, times + 5e-4, side="right") - 1
     # Frame codes count each stream's own frames from 0.
     return indices.tolist()
 
 
-def check_every_clip(demo_root: Path, out: Path) -> list[dict]:
+def check_every_clip(demo_root: Path, out: Path) -> list[ClipRecord]:
     entries = read_manifest(out)
     assert entries
     for entry in entries:
-        codes, probe = clip_codes(out / entry["clip"])
-        assert codes == expected_codes(demo_root, entry), entry["clip"]
+        codes, probe = clip_codes(out / entry.clip)
+        assert codes == expected_codes(demo_root, entry), entry.clip
         assert [s.type for s in probe.streams] == ["video"]  # one stream, no audio
         stream = probe.stream(0)
         assert stream.codec == "h264" and not stream.vfr
         assert min(stream.width, stream.height) == 256
-        assert stream.frames == entry["num_frames"] == 48  # 4 s at 12 fps
+        assert stream.frames == entry.num_frames == 48  # 4 s at 12 fps
     return entries
 
 
 def test_each_clip_holds_exactly_its_window(demo_root: Path, dataset: Path) -> None:
     entries = check_every_clip(demo_root, dataset)
-    vfr = [e for e in entries if e["source_video"].endswith("030100.mp4")]
-    assert vfr and all(e["fps"] == 12 for e in vfr)  # the VFR video: constant 12 fps clips
-    assert {tuple(e["labels"]) for e in entries} >= {("sit", "wag"), ("run",)}
+    vfr = [e for e in entries if e.source_video.endswith("030100.mp4")]
+    assert vfr and all(e.fps == 12 for e in vfr)  # the VFR video: constant 12 fps clips
+    assert {tuple(e.labels) for e in entries} >= {("sit", "wag"), ("run",)}
 
 
 @pytest.mark.parametrize("stream", ["1", "best"])
@@ -91,68 +94,59 @@ def test_second_stream_drops_windows_before_it_starts(
     demo_root: Path, tmp_path: Path, stream: str
 ) -> None:
     out = tmp_path / "ds"
-    prepare_dataset(demo_root, out, opts(stream=stream, stride=2.0, workers=2))
+    prepare_dataset(
+        demo_root,
+        out,
+        opts(stream=int(stream) if stream.isdigit() else stream, stride_sec=2.0, workers=2),
+    )
     entries = check_every_clip(demo_root, out)
-    two = [e for e in entries if e["source_video"] == TWO_STREAM]
-    assert two and all(e["source_stream"] == 1 for e in two)
-    assert min(e["start"] for e in two) >= 0.5  # nothing before the late stream starts
+    two = [e for e in entries if e.source_video == TWO_STREAM]
+    assert two and all(e.source_stream == 1 for e in two)
+    assert min(e.start for e in two) >= 0.5  # nothing before the late stream starts
     # The first window starts at 0 on the annotated stream: dropped and reported.
     summary = (out / "dataset.txt").read_text()
     assert "before the source stream starts: 1" in summary
     assert "pixels from stream 1" in summary
-    others = [e for e in entries if e["source_video"] != TWO_STREAM]
-    assert all(e["source_stream"] == 0 for e in others)
+    others = [e for e in entries if e.source_video != TWO_STREAM]
+    assert all(e.source_stream == 0 for e in others)
 
 
 def test_lists_follow_mmaction2_format(dataset: Path) -> None:
     labels = (dataset / "label_map.txt").read_text().splitlines()
     assert labels == ["jump", "run", "sit", "spin", "wag", "walk"]
-    manifest = {e["clip"]: e for e in read_manifest(dataset)}
+    manifest = {e.clip: e for e in read_manifest(dataset)}
     listed = 0
     for split in ("train", "val"):
         for line in (dataset / f"{split}.txt").read_text().splitlines():
             path, *ids = line.split(" ")
             assert line == line.strip() and (dataset / path).is_file()
             assert ids and all(0 <= int(i) < len(labels) for i in ids)
-            assert [labels[int(i)] for i in ids] == manifest[path]["labels"]
-            assert manifest[path]["split"] == split
+            assert tuple(labels[int(i)] for i in ids) == manifest[path].labels
+            assert manifest[path].split == split
             listed += 1
     assert listed == len(manifest)
     assert not (dataset / "test.txt").exists()
 
 
 def test_manifest_fields(demo_root: Path, dataset: Path) -> None:
+    raw = json.loads((dataset / "manifest.jsonl").read_text().splitlines()[0])
+    fields = [f.name for f in dataclasses.fields(ClipRecord)]
+    assert list(raw) == fields  # the file holds exactly the typed record, in its order
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table_row = next(line for line in readme.splitlines() if line.startswith("| `manifest.jsonl`"))
+    assert [f for f in fields if f"`{f}`" not in table_row] == []  # the README lists them all
     entry = read_manifest(dataset)[0]
-    for key in (
-        "clip",
-        "split",
-        "labels",
-        "label_ids",
-        "session",
-        "source_video",
-        "via_file",
-        "segment_ids",
-        "annotated_stream",
-        "source_stream",
-        "time_map",
-        "start",
-        "end",
-        "source_start",
-        "source_end",
-        "num_frames",
-        "fps",
-    ):
-        assert key in entry
-    assert (demo_root / entry["via_file"]).is_file()
-    via = json.loads((demo_root / entry["via_file"]).read_text())
-    assert set(entry["segment_ids"]) <= set(via["metadata"])
+    assert (demo_root / entry.via_file).is_file()
+    via = json.loads((demo_root / entry.via_file).read_text())
+    assert set(entry.segment_ids) <= set(via["metadata"])
+    assert entry.rate == Fraction(12) and entry.fps_exact == "12"
 
 
 def test_no_video_in_two_splits(dataset: Path, demo_root: Path, tmp_path: Path) -> None:
     def splits_of(out: Path, key: str) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
         for e in read_manifest(out):
-            found.setdefault(e[key], set()).add(e["split"])
+            found.setdefault(getattr(e, key), set()).add(e.split)
         return found
 
     by_video = splits_of(dataset, "source_video")
@@ -193,12 +187,12 @@ def test_rerun_reuses_and_renamed_labels_rebuild(demo_root: Path, tmp_path: Path
     third = prepare_dataset(root, out, opts(workers=1))
     labels = (out / "label_map.txt").read_text().splitlines()
     assert "tail_wag" in labels and "wag" not in labels
-    renamed = [e for e in read_manifest(out) if "tail_wag" in e["labels"]]
+    renamed = [e for e in read_manifest(out) if "tail_wag" in e.labels]
     assert renamed and third.written == len(renamed) and third.removed_stale == len(renamed)
     on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*.mp4")}
-    assert on_disk == {e["clip"] for e in read_manifest(out)}  # no stale "wag" clip left
+    assert on_disk == {e.clip for e in read_manifest(out)}  # no stale "wag" clip left
     for e in read_manifest(out):
-        assert [labels[i] for i in e["label_ids"]] == e["labels"]
+        assert tuple(labels[i] for i in e.label_ids) == e.labels
 
 
 def test_invalid_input_stops_before_writing(tmp_path: Path) -> None:
@@ -220,7 +214,7 @@ def test_skip_invalid_goes_on_without_the_bad_video(demo_root: Path, tmp_path: P
     out = tmp_path / "b"
     result = prepare_dataset(root, out, opts(skip_invalid=True, workers=1))
     assert result.skipped == ["2_2_kt/020230.mp4"]
-    assert not any("020230" in e["clip"] for e in read_manifest(out))
+    assert not any("020230" in e.clip for e in read_manifest(out))
     assert "2_2_kt/020230.mp4" in (out / "dataset.txt").read_text()
 
 
@@ -242,8 +236,8 @@ def test_video_failing_midway_loses_only_its_clips(
     assert list(result.failed) == ["2_5_park/020515.mp4"]
     assert not list(out.rglob("*020515*"))  # its partial clips are gone
     entries = read_manifest(out)
-    assert entries and not any("020515" in e["clip"] for e in entries)
-    assert all((out / e["clip"]).is_file() for e in entries)
+    assert entries and not any("020515" in e.clip for e in entries)
+    assert all((out / e.clip).is_file() for e in entries)
     assert "FAILED: " in (out / "dataset.txt").read_text()
 
 
@@ -288,10 +282,11 @@ def test_unwritable_output(demo_root: Path, tmp_path: Path) -> None:
 
 
 def test_bad_options_are_all_reported(demo_root: Path, tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match=r"--clip-len must be positive.*--min-overlap"):
-        prepare_dataset(demo_root, tmp_path / "x", opts(clip_len=-1, min_overlap=2))
+    with pytest.raises(OptionError, match=r"clip_sec must be positive.*min_overlap") as info:
+        opts(clip_sec=-1, min_overlap=2)
+    assert [name for name, _ in info.value.problems] == ["clip_sec", "min_overlap"]
     with pytest.raises(DatasetError, match=r"unknown field\(s\) camera; use \{session\}"):
-        prepare_dataset(demo_root, tmp_path / "x", opts(name_template="{camera}_{start}"))
+        opts(name_template="{camera}_{start}")
     with pytest.raises(DatasetError, match=r"clip name.* would be used twice.*add \{index\}"):
         prepare_dataset(demo_root, tmp_path / "x", opts(name_template="{session}"))
     assert not (tmp_path / "x").exists()
@@ -343,11 +338,11 @@ def test_kill_and_rerun_gives_the_clean_dataset(
         # Every clip holds the same source frames as in the clean run. Bytes usually match
         # too; rarely a clip's pixels differ by a level or two (scaler rounding), so pixels are
         # compared with a tolerance instead of hashes.
-        with av.open(str(out / entry["clip"])) as a, av.open(str(dataset / entry["clip"])) as b:
+        with av.open(str(out / entry.clip)) as a, av.open(str(dataset / entry.clip)) as b:
             for fa, fb in zip(a.decode(video=0), b.decode(video=0), strict=True):
                 x, y = fa.to_ndarray(format="rgb24"), fb.to_ndarray(format="rgb24")
-                assert read_frame_code(x) == read_frame_code(y), entry["clip"]
-                assert np.abs(x.astype(np.int16) - y).mean() < 1.0, entry["clip"]
+                assert read_frame_code(x) == read_frame_code(y), entry.clip
+                assert np.abs(x.astype(np.int16) - y).mean() < 1.0, entry.clip
 
 
 @pytest.mark.parametrize(("fps", "step"), [(6.0, 2.0), (24.0, 0.5)])
@@ -356,13 +351,13 @@ def test_other_clip_rates_sample_uniformly_in_time(
 ) -> None:
     out = tmp_path / "ds"
     prepare_dataset(demo_root, out, opts(fps=fps, workers=2))
-    entries = [e for e in read_manifest(out) if e["source_video"].endswith("020200.mp4")]
-    assert entries and all(e["num_frames"] == round(4 * fps) for e in entries)
+    entries = [e for e in read_manifest(out) if e.source_video.endswith("020200.mp4")]
+    assert entries and all(e.num_frames == round(4 * fps) for e in entries)
     for entry in entries[:3]:
-        codes, _ = clip_codes(out / entry["clip"])
-        first = entry["first_source_frame"]
+        codes, _ = clip_codes(out / entry.clip)
+        first = entry.first_source_frame
         # The source runs at 12 fps: at 6 fps every other frame, at 24 fps each frame twice.
-        assert codes == [first + int(k * step) for k in range(entry["num_frames"])]
+        assert codes == [first + int(k * step) for k in range(entry.num_frames)]
 
 
 def test_dry_run_writes_nothing_and_predicts_the_summary(
@@ -408,6 +403,6 @@ def test_bad_label_maps(demo_root: Path, tmp_path: Path, content: str | None, me
         prepare_dataset(demo_root, tmp_path / "ds", opts(label_map=path))
 
 
-def test_malformed_name_template(demo_root: Path, tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match=r"--name-template '\{start' is malformed"):
-        prepare_dataset(demo_root, tmp_path / "x", opts(name_template="{start"))
+def test_malformed_name_template() -> None:
+    with pytest.raises(OptionError, match=r"name_template '\{start' is malformed"):
+        opts(name_template="{start")

@@ -34,12 +34,15 @@ def reviewed(demo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_page_embeds_every_clip(reviewed: Path) -> None:
     page = (reviewed / "review.html").read_text()
     for entry in read_manifest(reviewed):
-        assert entry["clip"] in page
+        assert entry.clip in page
     assert "clips per label and split" in page  # the dataset summary
 
 
 def test_review_needs_a_dataset(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match=r"no manifest\.jsonl; pass a folder made by"):
+    with pytest.raises(
+        DatasetError,
+        match=r"no label_map\.txt, so this is not a dataset made by 'ethoclip prepare'",
+    ):
         write_review(tmp_path)
 
 
@@ -48,7 +51,7 @@ def test_page_in_headless_chromium(reviewed: Path) -> None:
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
-    expected = Counter(label for e in read_manifest(reviewed) for label in e["labels"])
+    expected = Counter(label for e in read_manifest(reviewed) for label in e.labels)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         try:
@@ -65,9 +68,7 @@ def test_page_in_headless_chromium(reviewed: Path) -> None:
             page.select_option("#split", "val")
             cards = page.eval_on_selector_all(".card", "els => els.map(e => e.dataset.clip)")
             wanted = sorted(
-                e["clip"]
-                for e in read_manifest(reviewed)
-                if "wag" in e["labels"] and e["split"] == "val"
+                e.clip for e in read_manifest(reviewed) if "wag" in e.labels and e.split == "val"
             )
             assert sorted(cards) == wanted and wanted
             state = page.evaluate(

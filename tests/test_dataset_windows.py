@@ -13,7 +13,7 @@ def iv(label: str, start: float, end: float) -> LabelInterval:
 
 def test_segment_windows_tile_spans_and_label_by_overlap() -> None:
     intervals = [iv("walk", 2.0, 12.5), iv("wag", 5.0, 7.5)]
-    windows, past_end = plan_windows(intervals, video_start=0.0, video_end=60.0, clip_len=4.0)
+    windows, past_end = plan_windows(intervals, video_start=0.0, video_end=60.0, clip_sec=4.0)
     assert [(w.start, w.end) for w in windows] == [(2.0, 6.0), (6.0, 10.0), (8.5, 12.5)]
     # wag covers 1 s of [2, 6) (< half) but 1.5 s of [6, 10)... both < 2 s: only whole-short
     # rule applies where the 2.5 s wag lies fully inside a window: none here.
@@ -22,33 +22,43 @@ def test_segment_windows_tile_spans_and_label_by_overlap() -> None:
 
 
 def test_short_segment_gets_a_centred_window_and_applies_whole() -> None:
-    windows, _ = plan_windows([iv("jump", 10.0, 11.0)], video_start=0.0, video_end=60.0)
+    windows, _ = plan_windows(
+        [iv("jump", 10.0, 11.0)], video_start=0.0, video_end=60.0, clip_sec=4.0
+    )
     assert [(w.start, w.end, w.labels) for w in windows] == [(8.5, 12.5, ("jump",))]
 
 
 def test_multi_label_window_and_min_overlap() -> None:
     intervals = [iv("sit", 0.0, 8.0), iv("wag", 3.0, 8.0)]
-    windows, _ = plan_windows(intervals, video_start=0.0, video_end=60.0, min_overlap=0.5)
+    windows, _ = plan_windows(
+        intervals, video_start=0.0, video_end=60.0, clip_sec=4.0, min_overlap=0.5
+    )
     assert [w.labels for w in windows] == [("sit",), ("sit", "wag")]
-    windows, _ = plan_windows(intervals, video_start=0.0, video_end=60.0, min_overlap=0.2)
+    windows, _ = plan_windows(
+        intervals, video_start=0.0, video_end=60.0, clip_sec=4.0, min_overlap=0.2
+    )
     assert [w.labels for w in windows] == [("sit", "wag"), ("sit", "wag")]
 
 
 def test_stride_overlap_and_video_end() -> None:
     windows, past_end = plan_windows(
-        [iv("run", 0.0, 9.0)], video_start=0.0, video_end=9.0, clip_len=4.0, stride=2.0
+        [iv("run", 0.0, 9.0)], video_start=0.0, video_end=9.0, clip_sec=4.0, stride_sec=2.0
     )
     assert [w.start for w in windows] == [0.0, 2.0, 4.0]  # 6–10 would pass the 9 s end
     assert past_end == 0  # the remainder (1 s) is under half a clip: no end-aligned window
-    windows, past_end = plan_windows([iv("run", 7.0, 9.5)], video_start=0.0, video_end=9.5)
+    windows, past_end = plan_windows(
+        [iv("run", 7.0, 9.5)], video_start=0.0, video_end=9.5, clip_sec=4.0
+    )
     assert [w.start for w in windows] == [5.5]
-    windows, past_end = plan_windows([iv("run", 1.0, 2.0)], video_start=0.0, video_end=3.0)
+    windows, past_end = plan_windows(
+        [iv("run", 1.0, 2.0)], video_start=0.0, video_end=3.0, clip_sec=4.0
+    )
     assert windows == [] and past_end == 1  # the video is shorter than one clip
 
 
 def test_video_mode_keeps_background() -> None:
     windows, past_end = plan_windows(
-        [iv("sit", 4.0, 8.0)], video_start=0.0, video_end=13.0, mode="video"
+        [iv("sit", 4.0, 8.0)], video_start=0.0, video_end=13.0, clip_sec=4.0, mode="video"
     )
     assert [(w.start, w.labels) for w in windows] == [(0.0, ()), (4.0, ("sit",)), (8.0, ())]
     assert past_end == 1 and windows[0].is_background

@@ -131,18 +131,18 @@ def test_prepare_writes_upright_clips(rotated: dict[str, Path], tmp_path: Path) 
     prepare_dataset(
         tmp_path / "root",
         out,
-        PrepareOptions(plan=PlanOptions(clip_len=1.0), val_fraction=0, workers=1),
+        PrepareOptions(plan=PlanOptions(clip_sec=1.0), val_fraction=0, workers=1),
     )
     entries = read_manifest(out)
-    assert {e["source_video"].split("/")[-1] for e in entries} == {p.name for p in rotated.values()}
+    assert {e.source_video.split("/")[-1] for e in entries} == {p.name for p in rotated.values()}
     for entry in entries:
-        turns = entry["rotation"] // 90
-        assert turns == ROTATIONS[entry["source_video"].split("rot")[1][:-4]]
-        frames = read_frames(out / entry["clip"], indices=range(entry["num_frames"]))
+        turns = entry.rotation // 90
+        assert turns == ROTATIONS[entry.source_video.split("rot")[1][:-4]]
+        frames = read_frames(out / entry.clip, indices=range(entry.num_frames))
         expected_shape = (342, 256) if turns % 2 else (256, 342)
         assert frames.shape[1:3] == expected_shape
         # Turned back to the coded orientation, every frame shows its source frame's code:
         # a wrong turn direction would leave the code band upside down or on the wrong side.
         codes = [read_frame_code(np.rot90(f, -turns)) for f in frames]
-        first = entry["first_source_frame"]
-        assert codes == list(range(first, first + entry["num_frames"]))
+        first = entry.first_source_frame
+        assert codes == list(range(first, first + entry.num_frames))

@@ -1,5 +1,5 @@
 """``python -m ethoclip`` runs the command line."""
 
-from .cli import run
+from ._entry import run
 
 run()

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ..annotations import format_report
-from ..dataset import PrepareOptions, load_inputs, write_review
+from ..dataset import OptionError, PrepareOptions, load_inputs, write_review
 from ..demo import generate_demo_project
 from ..errors import DatasetError
-from ._common import add_command
+from ._common import add_command, flags_of, given
 from .prepare import run_prepare
 
 
@@ -36,12 +36,24 @@ def register(sub: Any) -> None:
         metavar="DIR",
         help="working folder (default ./ethoclip-demo)",
     )
-    p.add_argument("--workers", type=int, help="parallel processes (default: all cores)")
-    p.set_defaults(run=run)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="parallel processes (default: all cores)",
+    )
+    p.set_defaults(run=run, flags=flags_of(p))
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    # Every option is checked before the first file is written.
+    try:
+        options = PrepareOptions(**given(args, ["workers"]))
+    except OptionError as exc:
+        raise exc.renamed(args.flags) from None
+    if args.out.exists() and not args.out.is_dir():
+        raise DatasetError(f"{args.out}: exists and is not a folder; choose another --out")
     root, dataset = args.out / "dog_video", args.out / "dataset"
     if root.exists() and any(root.iterdir()):
         print(f"1/4 demo data: reusing {root}")
@@ -58,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     n_segments = sum(len(p.segments) for s in inputs.sessions for p in s.projects)
     print(f"2/4 validate: {n_segments} segments, {len(inputs.class_name_of)} labels, no problems")
     print("3/4 prepare:", flush=True)
-    result = run_prepare(str(root), dataset, PrepareOptions(workers=args.workers))
+    result = run_prepare(str(root), dataset, options)
     page = write_review(dataset)
     print(f"4/4 review: open {page}")
     print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -13,14 +13,23 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from ..annotations import format_report
 from ..dataset import (
     DEFAULT_NAME_TEMPLATE,
+    Background,
     InvalidInputError,
+    OptionError,
     PlanOptions,
     PrepareOptions,
     PrepareResult,
+    SplitBy,
+    WindowMode,
+    option_names,
     prepare_dataset,
 )
-from ..media import TIME_MAP_METHODS
-from ._common import add_command
+from ..media import CRF_RANGE, TIME_MAP_METHODS, X264_PRESETS
+from ._common import add_command, default_of, flags_of, given
+
+
+def _stream(value: str) -> str | int:
+    return int(value) if value.isdigit() else value
 
 
 def register(sub: Any) -> None:
@@ -34,111 +43,152 @@ def register(sub: Any) -> None:
         "VideoDataset lists), manifest.jsonl and dataset.txt. Resumable: run it again to "
         "finish or update a dataset.",
     )
+    add_prepare_arguments(p)
+    p.set_defaults(run=run, flags=flags_of(p))
+
+
+def add_prepare_arguments(p: argparse.ArgumentParser) -> None:
+    """Every option of PlanOptions/PrepareOptions; defaults stay in the dataclasses."""
+    plan = lambda name: default_of(PlanOptions, name)  # noqa: E731
+    prep = lambda name: default_of(PrepareOptions, name)  # noqa: E731
+    S = argparse.SUPPRESS
     p.add_argument("root", metavar="ROOT", help="a session (video/ + via/) or a tree of them")
     p.add_argument("--out", required=True, type=Path, metavar="DIR")
     g = p.add_argument_group("windows")
-    g.add_argument("--clip-len", type=float, default=4.0, help="seconds (default 4)")
+    g.add_argument(
+        "--clip-len",
+        dest="clip_sec",
+        type=float,
+        default=S,
+        metavar="SEC",
+        help=f"clip length in seconds (default {plan('clip_sec'):g})",
+    )
     g.add_argument(
         "--stride",
+        dest="stride_sec",
         type=float,
+        default=S,
+        metavar="SEC",
         help="seconds between window starts (default: the clip length; smaller overlaps)",
     )
     g.add_argument(
         "--windows",
-        choices=("segments", "video"),
-        default="segments",
-        help="tile annotated spans (default) or the whole video",
+        choices=get_args(WindowMode),
+        default=S,
+        help=f"tile annotated spans or the whole video (default {plan('windows')})",
     )
     g.add_argument(
         "--min-overlap",
         type=float,
-        default=0.5,
-        help="share of the window a "
-        "label must cover to apply (default 0.5; a shorter segment must lie inside)",
+        default=S,
+        help="share of the window a label must cover to apply (default "
+        f"{plan('min_overlap')}; a shorter segment must lie inside)",
     )
     g.add_argument(
         "--background",
-        choices=("drop", "keep"),
-        default="drop",
-        help="windows without a label: drop (default) or keep as background lines",
+        choices=get_args(Background),
+        default=S,
+        help=f"windows without a label: drop or keep as path-only lines (default "
+        f"{plan('background')})",
     )
     g = p.add_argument_group("pixels")
     g.add_argument(
         "--stream",
-        default="annotated",
-        help="annotated (default: the stream VIA showed), best (largest) or a stream index",
+        type=_stream,
+        default=S,
+        help="annotated (the stream VIA showed), best (largest) or a stream index "
+        f"(default {plan('stream')})",
     )
     g.add_argument(
         "--time-map",
         choices=TIME_MAP_METHODS,
-        default="auto",
-        help="map annotated time onto another stream (default auto: shared clock)",
+        default=S,
+        help=f"map annotated time onto another stream (default {plan('time_map')}: shared clock)",
     )
-    g.add_argument("--fps", type=float, help="clip frame rate (default: the source's)")
-    g.add_argument("--short-side", type=int, default=256, help="pixels (default 256)")
-    g.add_argument("--crf", type=int, default=20, help="x264 quality, lower is better (20)")
-    g.add_argument("--preset", default="veryfast", help="x264 speed preset (veryfast)")
+    g.add_argument("--fps", type=float, default=S, help="clip frame rate (default: the source's)")
+    g.add_argument(
+        "--short-side", type=int, default=S, help=f"pixels (default {plan('short_side')})"
+    )
+    g.add_argument(
+        "--crf",
+        type=int,
+        default=S,
+        help=f"x264 quality {CRF_RANGE[0]}–{CRF_RANGE[1]}, lower is better (default {plan('crf')})",
+    )
+    g.add_argument(
+        "--preset",
+        default=S,
+        help=f"x264 speed preset: {', '.join(X264_PRESETS)} (default {plan('preset')})",
+    )
     g.add_argument(
         "--name-template",
-        default=DEFAULT_NAME_TEMPLATE,
+        default=S,
         help=f"clip names (default {DEFAULT_NAME_TEMPLATE!r}; fields: session, "
         "video, via, start, end, labels, index)",
     )
     g = p.add_argument_group("splits")
-    g.add_argument("--val-fraction", type=float, default=0.2)
-    g.add_argument("--test-fraction", type=float, default=0.0)
+    g.add_argument(
+        "--val-fraction",
+        type=float,
+        default=S,
+        help=f"share of clips held out for validation (default {prep('val_fraction')})",
+    )
+    g.add_argument(
+        "--test-fraction",
+        type=float,
+        default=S,
+        help=f"share of clips held out for testing (default {prep('test_fraction')})",
+    )
     g.add_argument(
         "--split-by",
-        choices=("video", "session"),
-        default="video",
-        help="what may not be shared between splits (default video)",
+        choices=get_args(SplitBy),
+        default=S,
+        help=f"what may not be shared between splits (default {prep('split_by')})",
     )
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument(
+        "--seed", type=int, default=S, help=f"seed of the split (default {prep('seed')})"
+    )
     g = p.add_argument_group("run")
-    g.add_argument("--workers", type=int, help="parallel processes (default: all cores)")
+    g.add_argument(
+        "--workers", type=int, default=S, help="parallel processes (default: one per core)"
+    )
     g.add_argument(
         "--skip-invalid",
         action="store_true",
+        default=S,
         help="leave out videos with problems instead of stopping",
     )
-    g.add_argument("--label-map", type=Path, help="fix class names and ids (one per line)")
+    g.add_argument(
+        "--label-map", type=Path, default=S, help="fix class names and ids (one per line)"
+    )
     g.add_argument(
         "--dry-run",
         action="store_true",
+        default=S,
         help="validate, plan and split, print the summary, write nothing",
     )
-    p.set_defaults(run=run)
 
 
-def options_from_args(args: argparse.Namespace) -> PrepareOptions:
-    return PrepareOptions(
-        plan=PlanOptions(
-            clip_len=args.clip_len,
-            stride=args.stride,
-            windows=args.windows,
-            min_overlap=args.min_overlap,
-            background=args.background,
-            stream=args.stream,
-            time_map=args.time_map,
-            fps=args.fps,
-            short_side=args.short_side,
-            name_template=args.name_template,
-            crf=args.crf,
-            preset=args.preset,
-        ),
-        val_fraction=args.val_fraction,
-        test_fraction=args.test_fraction,
-        split_by=args.split_by,
-        seed=args.seed,
-        workers=args.workers,
-        skip_invalid=args.skip_invalid,
-        label_map=args.label_map,
-        dry_run=args.dry_run,
-    )
+def options_from_args(args: argparse.Namespace, flags: dict[str, str]) -> PrepareOptions:
+    """Options from what the user set; every bad value is reported at once, by its flag."""
+    problems: list[tuple[str, str]] = []
+    try:
+        plan = PlanOptions(**given(args, option_names(PlanOptions)))
+    except OptionError as exc:
+        problems += exc.problems
+        plan = PlanOptions()
+    own = [name for name in option_names(PrepareOptions) if name != "plan"]
+    try:
+        options = PrepareOptions(plan=plan, **given(args, own))
+    except OptionError as exc:
+        problems += exc.problems
+    if problems:
+        raise OptionError(problems).renamed(flags)
+    return options
 
 
 def run(args: argparse.Namespace) -> int:
-    options = options_from_args(args)
+    options = options_from_args(args, args.flags)
     if options.dry_run:
         try:
             planned = prepare_dataset(args.root, args.out, options)

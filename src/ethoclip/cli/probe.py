@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
+from ..errors import MediaError
 from ..media import VideoProbe, probe_video
 from ._common import add_command
 
@@ -23,12 +25,27 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Probe every file; one that cannot be read is reported and the others still are."""
+    failures = 0
     for path in args.videos:
-        probe = probe_video(path)
+        try:
+            probe = probe_video(path)
+        except MediaError as exc:
+            if len(args.videos) == 1:
+                raise
+            failures += 1
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            continue
         if args.json:
             print(json.dumps(probe.to_json()), flush=True)
         else:
             print_probe(probe)
+    if failures:
+        print(
+            f"error: {failures} of {len(args.videos)} files could not be probed (above)",
+            file=sys.stderr,
+        )
+        return 2 if failures == len(args.videos) else 1
     return 0
 
 
@@ -53,7 +70,7 @@ def print_probe(probe: VideoProbe) -> None:
     for s in probe.streams:
         notes = []
         if s.index == probe.annotated_stream:
-            notes.append("browser/VIA")
+            notes.append("browser/VIA" if probe.browser_playable else "VIA? (no browser plays it)")
         if s.index == probe.export_stream:
             notes.append("ffmpeg default")
         if s.attached_pic:
@@ -72,7 +89,7 @@ def print_probe(probe: VideoProbe) -> None:
                     str(s.header_frames or "n/a"),
                     _num(s.first_pts),
                     _num(s.end_time),
-                    _num(s.avg_fps),
+                    _num(float(s.fps_exact) if s.frames else None),
                     flag(s.vfr),
                     flag(s.default),
                     ", ".join(notes),

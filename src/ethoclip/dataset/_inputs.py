@@ -18,7 +18,7 @@ from ..annotations import (
     validate_projects,
 )
 from ..errors import AnnotationError, DatasetError, MediaError
-from ..media import VideoProbe, probe_video
+from ..media import VideoProbe, probe_video, seek_decoding_problem
 from ._names import safe_name
 
 VIDEO_EXTENSIONS = frozenset(
@@ -171,11 +171,26 @@ def _unannotated(session: Session) -> list[Issue]:
     ]
 
 
-def _probe(path: Path) -> VideoProbe | MediaError:
+def _probe(path: Path) -> tuple[VideoProbe, list[str]] | MediaError:
+    """The probe and what decoding after a seek gets wrong (every stream a clip may come from)."""
     try:
-        return probe_video(path)
+        probe = probe_video(path)
     except MediaError as exc:
         return exc
+    problems = [seek_decoding_problem(probe, s.index) for s in probe.video_streams if s.frames]
+    return probe, [p for p in problems if p]
+
+
+def _video_issues(
+    path: Path, name: str, probe: VideoProbe, seek_problems: list[str]
+) -> list[Issue]:
+    issues = [
+        Issue("error", path, "video", problem, fix="", video=name) for problem in seek_problems
+    ]
+    if not probe.browser_playable:
+        warning = next(w for w in probe.warnings if w.startswith("a browser cannot play"))
+        issues.append(Issue("warning", path, "video", warning, video=name))
+    return issues
 
 
 def _load_projects(session: Session) -> list[Issue]:
@@ -238,8 +253,12 @@ def load_inputs(
             )
             facts[session.name][name] = None
         else:
-            session.probes[name] = result
-            facts[session.name][name] = _facts(result)
+            probe, seek_problems = result
+            by_session[session.name] += _video_issues(
+                session.videos[name], name, probe, seek_problems
+            )
+            session.probes[name] = probe
+            facts[session.name][name] = _facts(probe)
 
     names = class_names(s for session in sessions for p in session.projects for s in p.segments)
     invalid: set[str] = set()

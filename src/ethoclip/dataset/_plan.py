@@ -1,19 +1,21 @@
-"""Turn validated inputs into a plan: per video, the stream, time map, windows and frames."""
+"""Plan a dataset without writing anything: per video the stream, time map, windows and frames;
+then labels, splits and one ``ClipRecord`` per clip. ``--dry-run`` is this plan and its summary.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import string
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import av
 import numpy as np
 
-from ..annotations import LabelInterval, label_intervals
+from ..annotations import Issue, LabelInterval, label_intervals
 from ..errors import DatasetError, MediaError
 from ..media import (
     TIME_TOLERANCE_SEC,
@@ -23,36 +25,32 @@ from ..media import (
     choose_time_map,
     display_size,
     even_size_for_short_side,
-    frame_index_at,
+    window_frame_indices,
 )
-from ._inputs import Inputs, Session
+from ._inputs import Inputs, Session, load_inputs
 from ._names import safe_name
-from ._windows import Window, WindowMode, plan_windows
+from ._options import PlanOptions, PrepareOptions
+from ._records import ClipRecord, read_label_map
+from ._split import split_groups
+from ._windows import Window, plan_windows
 
-DEFAULT_NAME_TEMPLATE = "{session}_{video}_start{start}_{labels}"
-NAME_FIELDS = ("session", "video", "via", "start", "end", "labels", "index")
 BACKGROUND_NAME = "background"
-
 DROP_BACKGROUND = "no label (background dropped)"
 DROP_PAST_END = "would run past the end of the video"
 DROP_BEFORE_SOURCE = "before the source stream starts"
 DROP_AFTER_SOURCE = "after the source stream ends"
 
 
-@dataclass(frozen=True)
-class PlanOptions:
-    clip_len: float = 4.0
-    stride: float | None = None
-    windows: WindowMode = "segments"
-    min_overlap: float = 0.5
-    background: str = "drop"  # drop | keep
-    stream: str = "annotated"  # annotated | best | N
-    time_map: str = "auto"
-    fps: float | None = None
-    short_side: int | None = 256
-    name_template: str = DEFAULT_NAME_TEMPLATE
-    crf: int = 20
-    preset: str = "veryfast"
+class InvalidInputError(DatasetError):
+    """Validation found errors; nothing was written. ``issues`` holds every problem."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        n = sum(1 for i in issues if i.severity == "error")
+        super().__init__(
+            f"{n} problem(s) in the input (listed above); nothing was written: fix them, or "
+            "pass --skip-invalid to leave the affected videos out"
+        )
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,6 @@ class ClipPlan:
     path: str  # relative to the dataset folder
     window: Window
     source_start: float
-    source_end: float
     indices: np.ndarray  # source frame index of each output frame
     fps: Fraction
     width: int
@@ -71,6 +68,10 @@ class ClipPlan:
     @property
     def num_frames(self) -> int:
         return int(self.indices.size)
+
+    @property
+    def source_end(self) -> float:
+        return self.source_start + self.num_frames / float(self.fps)
 
 
 @dataclass
@@ -96,26 +97,32 @@ class VideoPlan:
         return self.session.videos[self.video]
 
 
-def check_name_template(template: str) -> None:
-    """Reject unknown ``{fields}`` up front, naming the allowed ones."""
-    try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-    except ValueError as exc:
-        raise DatasetError(f"--name-template {template!r} is malformed ({exc})") from None
-    unknown = [f for f in fields if f.split(".")[0].split("[")[0] not in NAME_FIELDS]
-    if unknown:
-        raise DatasetError(
-            f"--name-template {template!r} uses unknown field(s) {', '.join(unknown)}; "
-            f"use {', '.join('{' + f + '}' for f in NAME_FIELDS)}"
-        )
+@dataclass
+class DatasetPlan:
+    """Everything a run would write, decided before anything is written."""
+
+    root: Path
+    options: PrepareOptions
+    inputs: Inputs
+    videos: list[VideoPlan]
+    labels: list[str]
+    split_of_video: dict[str, str]  # "session/video" → split
+    split_notes: list[str]
+    records: list[ClipRecord]
+    skipped: list[str]  # "session/video" left out by --skip-invalid
 
 
-def choose_source_stream(probe: VideoProbe, choice: str) -> tuple[StreamInfo, str | None]:
+def video_key(record: ClipRecord) -> str:
+    """The "session/video" key of the video a record was cut from (as ``VideoPlan.key``)."""
+    return f"{record.session}/{PurePosixPath(record.source_video).name}"
+
+
+def choose_source_stream(probe: VideoProbe, choice: str | int) -> tuple[StreamInfo, str | None]:
     """The stream whose pixels are exported, and a note when the choice needed interpreting.
 
     ``annotated``: the stream VIA showed. ``best``: the largest picture (then most frames).
-    ``N``: absolute stream index N; a file with a single video stream uses that one (noted),
-    so one option serves a tree where only some cameras write two streams.
+    An index N: absolute stream index N; a file with a single video stream uses that one
+    (noted), so one option serves a tree where only some cameras write two streams.
     """
     if choice == "annotated":
         if probe.annotated_stream is None:
@@ -127,28 +134,23 @@ def choose_source_stream(probe: VideoProbe, choice: str) -> tuple[StreamInfo, st
             key=lambda s: ((s.width or 0) * (s.height or 0), s.frames, -s.index),
         )
         return best, None
-    try:
-        index = int(choice)
-    except ValueError:
-        raise DatasetError(
-            f"--stream {choice!r} is not valid; use annotated, best or a stream index"
-        ) from None
+    index = int(choice)
     streams = [s for s in probe.video_streams if s.frames]
     if len(streams) == 1 and streams[0].index != index:
         return streams[0], (
-            f"--stream {index}: the file has one video stream ({streams[0].index}), used instead"
+            f"stream {index}: the file has one video stream ({streams[0].index}), used instead"
         )
     return probe.stream(index), None
 
 
 def output_fps(source: StreamInfo, fps: float | None) -> Fraction:
-    """The clips' constant rate: ``--fps``, else the source's rate (rounded if it is VFR)."""
+    """The clips' constant rate: ``fps``, else the source's measured rate (rounded if VFR)."""
     if fps:
         return Fraction(fps).limit_denominator(1001)
-    rate = source.avg_fps or 1.0 / source.frame_duration
+    rate = source.fps_exact
     if source.vfr:
         return Fraction(max(1, round(rate)))
-    return Fraction(rate).limit_denominator(1001)
+    return rate
 
 
 def format_start(seconds: float) -> str:
@@ -157,18 +159,46 @@ def format_start(seconds: float) -> str:
     return text + "0" if text.endswith(".") else text
 
 
-def plan_dataset(inputs: Inputs, options: PlanOptions, *, skip: set[str]) -> list[VideoPlan]:
-    """Plan every usable video; ``skip`` holds "session/video" keys left out as invalid."""
-    check_name_template(options.name_template)
-    plans: list[VideoPlan] = []
+def plan_dataset(
+    root: str | os.PathLike[str], options: PrepareOptions, *, workers: int
+) -> DatasetPlan:
+    """Validate everything under ``root`` and plan the dataset; raises before any write."""
+    root = Path(root)
+    fixed_labels = read_label_map(options.label_map) if options.label_map else None
+    inputs = load_inputs(root, workers=workers, known_labels=fixed_labels)
+    if inputs.errors and not options.skip_invalid:
+        raise InvalidInputError(inputs.issues)
+    skip = inputs.invalid_videos if options.skip_invalid else set()
+    videos: list[VideoPlan] = []
     for session, video in inputs.annotated_videos():
-        key = f"{session.name}/{video}"
-        if key in skip:
+        if f"{session.name}/{video}" in skip:
             continue
         project = next(p for p in session.projects if video in p.videos and p.segments_of(video))
-        plans.append(_plan_video(session, video, project.path, inputs, options))
-    _check_names(plans)
-    return plans
+        videos.append(_plan_video(session, video, project.path, inputs, options.plan))
+    _check_names(videos)
+    if not any(v.clips for v in videos):
+        raise DatasetError(
+            f"{root}: no clip to write ({_drop_text(videos)}); check the annotations, or use "
+            "--background keep / --windows video / a shorter --clip-len"
+        )
+    labels = fixed_labels or sorted({i.label for v in videos for i in v.intervals})
+    split_of_group, split_notes = _split(videos, options)
+    split_of_video = {v.key: split_of_group[_group(v, options)] for v in videos}
+    ids = {name: i for i, name in enumerate(labels)}
+    records = [
+        _record(v, clip, split_of_video[v.key], ids, root) for v in videos for clip in v.clips
+    ]
+    return DatasetPlan(
+        root=root,
+        options=options,
+        inputs=inputs,
+        videos=videos,
+        labels=labels,
+        split_of_video=split_of_video,
+        split_notes=split_notes,
+        records=records,
+        skipped=sorted(skip),
+    )
 
 
 def _plan_video(
@@ -183,7 +213,7 @@ def _plan_video(
     try:
         source, stream_note = choose_source_stream(probe, options.stream)
     except MediaError as exc:
-        raise DatasetError(f"{exc} (--stream {options.stream})") from None
+        raise DatasetError(f"{exc} (option stream={options.stream})") from None
     time_map, notes = choose_time_map(annotated, source, options.time_map)
     if stream_note:
         notes.insert(0, stream_note)
@@ -204,14 +234,14 @@ def _plan_video(
         intervals,
         video_start=annotated.first_pts or 0.0,
         video_end=annotated.end_time or 0.0,
-        clip_len=options.clip_len,
-        stride=options.stride,
+        clip_sec=options.clip_sec,
+        stride_sec=options.stride,
         mode=options.windows,
         min_overlap=options.min_overlap,
     )
     plan.drops[DROP_PAST_END] += past_end
     fps = output_fps(source, options.fps)
-    num_frames = round(options.clip_len * fps)
+    num_frames = round(options.clip_sec * fps)
     # Clips show the picture upright, as the annotator saw it in the browser.
     upright = display_size(source.width or 2, source.height or 2, source.turns)
     width, height = even_size_for_short_side(*upright, options.short_side)
@@ -227,13 +257,11 @@ def _plan_video(
         if start_b < pts[0] - TIME_TOLERANCE_SEC:
             plan.drops[DROP_BEFORE_SOURCE] += 1
             continue
-        first = int(frame_index_at(pts, start_b))
-        # Output frame k shows the source frame on screen k/fps after the window's first frame.
-        times = pts[first] + np.arange(num_frames) / float(fps)
-        if times[-1] >= source_end - TIME_TOLERANCE_SEC:
+        # The last output frame must still be on screen before the source's last frame ends.
+        if start_b + (num_frames - 1) / float(fps) >= source_end - TIME_TOLERANCE_SEC:
             plan.drops[DROP_AFTER_SOURCE] += 1
             continue
-        indices = frame_index_at(pts, times).astype(np.int64)
+        indices = window_frame_indices(pts, start_b, num_frames, fps)
         labels = "+".join(window.labels) or BACKGROUND_NAME
         name = safe_name(
             options.name_template.format(
@@ -254,8 +282,7 @@ def _plan_video(
                 name=name,
                 path=f"clips/{safe_name(via_file.stem)}/{name}.mp4",
                 window=window,
-                source_start=float(pts[first]),
-                source_end=float(pts[first]) + num_frames / float(fps),
+                source_start=float(start_b),
                 indices=indices,
                 fps=fps,
                 width=width,
@@ -264,6 +291,37 @@ def _plan_video(
             )
         )
     return plan
+
+
+def _record(
+    plan: VideoPlan, clip: ClipPlan, split: str, ids: dict[str, int], root: Path
+) -> ClipRecord:
+    return ClipRecord(
+        clip=clip.path,
+        split=split,
+        labels=tuple(clip.window.labels),
+        label_ids=tuple(ids[name] for name in clip.window.labels),
+        session=plan.session.name,
+        source_video=plan.path.relative_to(root).as_posix(),
+        via_file=plan.via_file.relative_to(root).as_posix(),
+        segment_ids=tuple(clip.window.segment_ids),
+        annotated_stream=plan.annotated.index,
+        source_stream=plan.source.index,
+        time_map=plan.time_map.method,
+        start=round(clip.window.start, 6),
+        end=round(clip.window.end, 6),
+        source_start=round(clip.source_start, 6),
+        source_end=round(clip.source_end, 6),
+        first_source_frame=int(clip.indices[0]),
+        last_source_frame=int(clip.indices[-1]),
+        num_frames=clip.num_frames,
+        fps=round(float(clip.fps), 6),
+        fps_exact=str(clip.fps),
+        width=clip.width,
+        height=clip.height,
+        rotation=plan.source.turns * 90,
+        recipe=clip.recipe,
+    )
 
 
 def _source_fingerprint(path: Path) -> dict[str, object]:
@@ -307,5 +365,30 @@ def _check_names(plans: list[VideoPlan]) -> None:
     if clashes:
         raise DatasetError(
             f"{len(clashes)} clip name(s) would be used twice, e.g. {clashes[0]}; "
-            "add {index} or {end} to --name-template"
+            "add {index} or {end} to the name template"
         )
+
+
+def _drop_text(plans: list[VideoPlan]) -> str:
+    drops: Counter[str] = Counter()
+    for p in plans:
+        drops.update(p.drops)
+    return ", ".join(f"{n} {reason}" for reason, n in drops.items() if n) or "no windows"
+
+
+def _group(plan: VideoPlan, options: PrepareOptions) -> str:
+    return plan.session.name if options.split_by == "session" else plan.key
+
+
+def _split(plans: list[VideoPlan], options: PrepareOptions) -> tuple[dict[str, str], list[str]]:
+    counts: dict[str, Counter[str]] = {}
+    for plan in plans:
+        counter = counts.setdefault(_group(plan, options), Counter())
+        for clip in plan.clips:
+            counter.update(clip.window.labels or [""])
+    return split_groups(
+        counts,
+        val_fraction=options.val_fraction,
+        test_fraction=options.test_fraction,
+        seed=options.seed,
+    )

@@ -1,54 +1,32 @@
-"""``ethoclip prepare``: VIA projects + raw videos → aligned multi-label clips, lists, manifest."""
+"""``ethoclip prepare``: plan the dataset, then write it (clips, lists, manifest, summary).
+
+Nothing is touched until the plan is complete and every option is known to work. Writing is
+resumable, and a run that fails never costs a clip an earlier run finished.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import errno
-import json
 import os
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
 
-from .. import __version__
-from ..annotations import Issue, format_report
+from ..annotations import Issue
 from ..errors import DatasetError
-from ._inputs import Inputs, load_inputs
-from ._io import JOURNAL, journal_read, journal_rewrite, write_text_atomic
-from ._plan import ClipPlan, PlanOptions, VideoPlan, plan_dataset
-from ._split import split_groups
+from ..media import check_encoder_settings
+from ._io import JOURNAL, journal_append, journal_read, journal_rewrite, write_text_atomic
+from ._options import PrepareOptions
+from ._plan import DatasetPlan, plan_dataset, video_key
+from ._records import MANIFEST, SPLITS, ClipRecord, manifest_text, read_manifest
+from ._review import REVIEW_PAGE, write_review
 from ._summary import render_summary
-from ._write import ClipJob, Task, TaskResult, default_workers, make_tasks, run_tasks
+from ._write import STAGED_SUFFIX, ClipJob, Task, TaskResult, default_workers, make_tasks, run_tasks
 
-SplitBy = Literal["video", "session"]
 # Errors that no retry of another video will fix: stop and say so.
 _FATAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EPERM}
-
-
-class InvalidInputError(DatasetError):
-    """Validation found errors; nothing was written. ``issues`` holds every problem."""
-
-    def __init__(self, issues: list[Issue]) -> None:
-        self.issues = issues
-        n = sum(1 for i in issues if i.severity == "error")
-        super().__init__(
-            f"{n} problem(s) in the input (listed above); nothing was written: fix them, or "
-            "pass --skip-invalid to leave the affected videos out"
-        )
-
-
-@dataclass(frozen=True)
-class PrepareOptions:
-    plan: PlanOptions = field(default_factory=PlanOptions)
-    val_fraction: float = 0.2
-    test_fraction: float = 0.0
-    split_by: SplitBy = "video"
-    seed: int = 0
-    workers: int | None = None
-    skip_invalid: bool = False
-    label_map: Path | None = None
-    dry_run: bool = False  # validate, plan and split; write nothing
 
 
 @dataclass
@@ -69,43 +47,143 @@ class PrepareResult:
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
-def _check_options(options: PrepareOptions) -> None:
-    p = options.plan
-    problems = []
-    if p.clip_len <= 0:
-        problems.append(f"--clip-len must be positive (got {p.clip_len})")
-    if p.stride is not None and p.stride <= 0:
-        problems.append(f"--stride must be positive (got {p.stride})")
-    if not 0 < p.min_overlap <= 1:
-        problems.append(f"--min-overlap must be in (0, 1] (got {p.min_overlap})")
-    if not 0 <= options.val_fraction < 1 or not 0 <= options.test_fraction < 1:
-        problems.append("--val-fraction and --test-fraction must be in [0, 1)")
-    if options.val_fraction + options.test_fraction >= 1:
-        problems.append("--val-fraction + --test-fraction must leave clips for training")
-    if p.fps is not None and p.fps <= 0:
-        problems.append(f"--fps must be positive (got {p.fps})")
-    if p.short_side is not None and p.short_side < 16:
-        problems.append(f"--short-side must be at least 16 (got {p.short_side})")
-    if problems:
-        raise DatasetError("; ".join(problems))
+def prepare_dataset(
+    root: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    options: PrepareOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    report: Callable[[str], None] | None = None,
+) -> PrepareResult:
+    """Build the dataset in ``out_dir``; resumable, and nothing is written if validation fails."""
+    options = options or PrepareOptions()
+    workers = options.workers or default_workers()
+    # x264 itself judges the encoder settings, once, before any input is read or file touched.
+    check_encoder_settings(crf=options.plan.crf, preset=options.plan.preset)
+    plan = plan_dataset(root, options, workers=workers)
+    out = Path(out_dir)
+    if options.dry_run:
+        return _result(plan, out, plan.records, render_summary(plan, plan.records))
+    return write_dataset(plan, out, workers=workers, progress=progress, report=report)
 
 
-def read_label_map(path: Path) -> list[str]:
-    """Class names, one per line (line i = class id i), as MMAction2 label maps are."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read the label map ({exc.strerror})") from None
-    names = [line.strip() for line in lines]
-    while names and not names[-1]:
-        names.pop()
-    dupes = sorted(n for n, c in Counter(names).items() if c > 1)
-    if "" in names or dupes:
+def write_dataset(
+    plan: DatasetPlan,
+    out: Path,
+    *,
+    workers: int,
+    progress: Progress | None = None,
+    report: Callable[[str], None] | None = None,
+) -> PrepareResult:
+    """Write a planned dataset into ``out``, reusing every clip whose recipe is unchanged."""
+    _check_out_dir(out, plan.root)
+    for leftover in [*out.glob("clips/**/*.part"), *out.glob(f"clips/**/*{STAGED_SUFFIX}")]:
+        leftover.unlink()  # left by a killed run
+    done = journal_read(out)
+    earlier = _earlier_records(out)
+    jobs_by_video = []
+    reused = 0
+    for video in plan.videos:
+        jobs = []
+        for clip in video.clips:
+            exists = (out / clip.path).is_file()
+            if exists and done.get(clip.path) == clip.recipe:
+                reused += 1
+                continue
+            jobs.append(
+                ClipJob(
+                    clip.path,
+                    clip.indices,
+                    clip.width,
+                    clip.height,
+                    clip.fps,
+                    clip.recipe,
+                    staged=exists,
+                )
+            )
+        jobs_by_video.append((video.key, video.path, video.source.index, video.probe, jobs))
+    options = plan.options.plan
+    tasks = make_tasks(jobs_by_video, workers=workers, crf=options.crf, preset=options.preset)
+    total_jobs = sum(len(t.clips) for t in tasks)
+    finished = 0
+
+    def on_done(task: Task, result: TaskResult) -> None:
+        nonlocal finished
+        finished += len(task.clips)
+        if progress:
+            progress("clips", finished, total_jobs)
+
+    if progress:
+        progress("clips", 0, total_jobs)
+    results = run_tasks(tasks, out, workers=workers, on_done=on_done)
+    failed = {r.video_key: r.error or "" for r in results if r.error}
+    jobs_of = {key: jobs for key, _, _, _, jobs in jobs_by_video}
+    fatal = next((r for r in results if r.error and r.errno in _FATAL_ERRNOS), None)
+    if fatal is not None:
+        # Finished clips stay (journaled, reused next time); staged ones wait for a full video.
+        for staged in out.glob(f"clips/**/*{STAGED_SUFFIX}"):
+            staged.unlink()
         raise DatasetError(
-            f"{path}: label map has empty lines or repeated names ({', '.join(dupes)}); "
-            "write one distinct class name per line"
+            f"{out}: cannot write clips ({os.strerror(fatal.errno or 0)}): {fatal.error}; free "
+            "disk space or fix permissions and run again: finished clips are kept and reused"
         )
-    return names
+    for key in failed:
+        _discard_new_clips(out, jobs_of[key])
+    ran = {key for key, jobs in jobs_of.items() if jobs}
+    if ran and ran <= set(failed):
+        key = sorted(failed)[0]
+        raise DatasetError(
+            f"every video that needed new clips failed, e.g. {key}: {failed[key]}; the dataset "
+            f"in {out} is as it was: fix the cause and run again"
+        )
+
+    records: list[ClipRecord] = []
+    kept: dict[str, int] = {}
+    for video in plan.videos:
+        if video.key in failed:
+            old = _keep_earlier(earlier, video.key, plan, out)
+            kept[video.key] = len(old)
+            records += old
+            if report:
+                report(
+                    f"{video.key}: failed ({failed[video.key]}); its new clips were removed, "
+                    f"{len(old)} clip(s) of the earlier run kept"
+                )
+            continue
+        for job in jobs_of[video.key]:
+            if job.staged:  # the new version is complete for the whole video: swap it in
+                os.replace(out / job.target, out / job.path)
+                journal_append(out, job.path, job.recipe)
+        records += [r for r in plan.records if video_key(r) == video.key]
+
+    removed = _remove_stale(out, {r.clip for r in records}, set(done) | set(earlier))
+    summary = render_summary(plan, records, failed=failed, kept=kept)
+    _write_outputs(out, plan.labels, records, summary)
+    journal_rewrite(out, [(r.clip, r.recipe) for r in records])
+    if (out / REVIEW_PAGE).exists():
+        write_review(out)  # a review page never lists clips that are gone
+    result = _result(plan, out, records, summary)
+    result.written = sum(len(r.written) for r in results if r.video_key not in failed)
+    result.reused = reused
+    result.removed_stale = removed
+    result.failed = failed
+    return result
+
+
+def _result(plan: DatasetPlan, out: Path, records: list[ClipRecord], summary: str) -> PrepareResult:
+    return PrepareResult(
+        out_dir=out,
+        clips=len(records),
+        written=0,
+        reused=0,
+        removed_stale=0,
+        per_split=dict(Counter(r.split for r in records)),
+        labels=plan.labels,
+        skipped=plan.skipped,
+        failed={},
+        warnings=plan.inputs.warnings,
+        summary=summary,
+    )
 
 
 def _check_out_dir(out: Path, root: Path) -> None:
@@ -124,195 +202,45 @@ def _check_out_dir(out: Path, root: Path) -> None:
         ) from None
 
 
-def prepare_dataset(
-    root: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
-    options: PrepareOptions = PrepareOptions(),
-    *,
-    progress: Progress | None = None,
-    report: Callable[[str], None] | None = None,
-) -> PrepareResult:
-    """Build the dataset in ``out_dir``; resumable, and nothing is written if validation fails."""
-    root, out = Path(root), Path(out_dir)
-    _check_options(options)
-    fixed_labels = read_label_map(options.label_map) if options.label_map else None
-    workers = options.workers or default_workers()
-    inputs = load_inputs(root, workers=workers, known_labels=fixed_labels)
-    if inputs.errors and not options.skip_invalid:
-        raise InvalidInputError(inputs.issues)
-    skip = inputs.invalid_videos if options.skip_invalid else set()
-    plans = plan_dataset(inputs, options.plan, skip=skip)
-    if not any(p.clips for p in plans):
-        raise DatasetError(
-            f"{root}: no clip to write ({_drop_text(plans)}); check the annotations, or use "
-            "--background keep / --windows video / a shorter --clip-len"
-        )
-    labels = fixed_labels or sorted({i.label for p in plans for i in p.intervals})
-    split_of, split_notes = _split(plans, options)
-    split_of_video = {p.key: split_of[_group(p, options)] for p in plans}
-    if options.dry_run:
-        entries = [
-            _entry(plan, clip, split_of_video[plan.key], labels, root)
-            for plan in plans
-            for clip in plan.clips
-        ]
-        summary = _summary(
-            labels, entries, plans, split_of_video, split_notes, options, inputs, {}, skip
-        )
-        return PrepareResult(
-            out_dir=out,
-            clips=len(entries),
-            written=0,
-            reused=0,
-            removed_stale=0,
-            per_split=dict(Counter(e["split"] for e in entries)),
-            labels=labels,
-            skipped=sorted(skip),
-            failed={},
-            warnings=inputs.warnings,
-            summary=summary,
-        )
+def _earlier_records(out: Path) -> dict[str, ClipRecord]:
+    """The previous run's records by clip path ({} when there is none, or it is unreadable)."""
+    if not (out / MANIFEST).is_file():
+        return {}
+    try:
+        return {r.clip: r for r in read_manifest(out)}
+    except DatasetError:
+        return {}  # damaged: the journal still says which clips exist
 
-    _check_out_dir(out, root)
-    for part in out.glob("clips/**/*.part"):
-        part.unlink()  # left by a killed run
-    done = journal_read(out)
-    jobs_by_video = []
-    reused = 0
-    for plan in plans:
-        jobs = []
-        for clip in plan.clips:
-            if done.get(clip.path) == clip.recipe and (out / clip.path).is_file():
-                reused += 1
-                continue
-            jobs.append(
-                ClipJob(clip.path, clip.indices, clip.width, clip.height, clip.fps, clip.recipe)
+
+def _discard_new_clips(out: Path, jobs: list[ClipJob]) -> None:
+    """A failed video's clips from this run: staged ones and ones no earlier run had."""
+    for job in jobs:
+        (out / job.target).unlink(missing_ok=True)
+
+
+def _keep_earlier(
+    earlier: dict[str, ClipRecord], key: str, plan: DatasetPlan, out: Path
+) -> list[ClipRecord]:
+    """The earlier run's records of a video that failed now, renumbered to today's labels."""
+    ids = {name: i for i, name in enumerate(plan.labels)}
+    kept = []
+    for record in earlier.values():
+        if video_key(record) != key or not (out / record.clip).is_file():
+            continue
+        if any(name not in ids for name in record.labels):
+            continue  # a label that no longer exists: the clip cannot be listed
+        kept.append(
+            replace(
+                record,
+                split=plan.split_of_video[key],
+                label_ids=tuple(ids[name] for name in record.labels),
             )
-        jobs_by_video.append((plan.key, plan.path, plan.source.index, plan.probe, jobs))
-    tasks = make_tasks(
-        jobs_by_video, workers=workers, crf=options.plan.crf, preset=options.plan.preset
-    )
-    total_jobs = sum(len(t.clips) for t in tasks)
-    finished = 0
-
-    def on_done(task: Task, result: TaskResult) -> None:
-        nonlocal finished
-        finished += len(task.clips)
-        if progress:
-            progress("clips", finished, total_jobs)
-
-    if progress:
-        progress("clips", 0, total_jobs)
-    results = run_tasks(tasks, out, workers=workers, on_done=on_done)
-    failed = {r.video_key: r.error or "" for r in results if r.error}
-    fatal = next((r for r in results if r.error and r.errno in _FATAL_ERRNOS), None)
-    if fatal is not None:
-        raise DatasetError(
-            f"{out}: cannot write clips ({os.strerror(fatal.errno or 0)}): {fatal.error}; free "
-            "disk space or fix permissions and run again: finished clips are kept and reused"
         )
-    for plan in plans:
-        if plan.key in failed:
-            for clip in plan.clips:
-                (out / clip.path).unlink(missing_ok=True)
-            if report:
-                report(f"{plan.key}: failed, its clips were removed: {failed[plan.key]}")
-
-    kept = [p for p in plans if p.key not in failed]
-    entries = [
-        _entry(plan, clip, split_of_video[plan.key], labels, root)
-        for plan in kept
-        for clip in plan.clips
-    ]
-    removed = _remove_stale(out, {e["clip"] for e in entries}, done)
-    summary = _summary(
-        labels, entries, plans, split_of_video, split_notes, options, inputs, failed, skip
-    )
-    _write_outputs(out, labels, entries, summary)
-    journal_rewrite(out, [(c.path, c.recipe) for p in kept for c in p.clips])
-    per_split = Counter(e["split"] for e in entries)
-    return PrepareResult(
-        out_dir=out,
-        clips=len(entries),
-        written=sum(len(r.written) for r in results),
-        reused=reused,
-        removed_stale=removed,
-        per_split=dict(per_split),
-        labels=labels,
-        skipped=sorted(skip),
-        failed=failed,
-        warnings=inputs.warnings,
-        summary=summary,
-    )
+    return kept
 
 
-def _drop_text(plans: list[VideoPlan]) -> str:
-    drops: Counter[str] = Counter()
-    for p in plans:
-        drops.update(p.drops)
-    return ", ".join(f"{n} {reason}" for reason, n in drops.items() if n) or "no windows"
-
-
-def _group(plan: VideoPlan, options: PrepareOptions) -> str:
-    return plan.session.name if options.split_by == "session" else plan.key
-
-
-def _split(plans: list[VideoPlan], options: PrepareOptions) -> tuple[dict[str, str], list[str]]:
-    counts: dict[str, Counter[str]] = {}
-    for plan in plans:
-        counter = counts.setdefault(_group(plan, options), Counter())
-        for clip in plan.clips:
-            counter.update(clip.window.labels or [""])
-    return split_groups(
-        counts,
-        val_fraction=options.val_fraction,
-        test_fraction=options.test_fraction,
-        seed=options.seed,
-    )
-
-
-def _entry(
-    plan: VideoPlan, clip: ClipPlan, split: str, labels: list[str], root: Path
-) -> dict[str, Any]:
-    ids = {name: i for i, name in enumerate(labels)}
-    return {
-        "clip": clip.path,
-        "split": split,
-        "labels": list(clip.window.labels),
-        "label_ids": [ids[name] for name in clip.window.labels],
-        "session": plan.session.name,
-        "source_video": plan.path.relative_to(root).as_posix(),
-        "via_file": plan.via_file.relative_to(root).as_posix(),
-        "segment_ids": list(clip.window.segment_ids),
-        "annotated_stream": plan.annotated.index,
-        "source_stream": plan.source.index,
-        "time_map": plan.time_map.method,
-        "start": round(clip.window.start, 6),
-        "end": round(clip.window.end, 6),
-        "source_start": round(clip.source_start, 6),
-        "source_end": round(clip.source_end, 6),
-        "first_source_frame": int(clip.indices[0]),
-        "last_source_frame": int(clip.indices[-1]),
-        "num_frames": clip.num_frames,
-        "fps": round(float(clip.fps), 6),
-        "fps_exact": str(clip.fps),
-        "width": clip.width,
-        "height": clip.height,
-        "rotation": plan.source.turns * 90,  # counter-clockwise degrees applied (upright)
-        "recipe": clip.recipe,
-    }
-
-
-def _remove_stale(out: Path, keep: set[str], done: dict[str, str]) -> int:
+def _remove_stale(out: Path, keep: set[str], earlier: set[str]) -> int:
     """Delete clips an earlier run made that this dataset no longer has (e.g. renamed labels)."""
-    earlier = set(done)
-    manifest = out / "manifest.jsonl"
-    if manifest.exists():
-        for line in manifest.read_text(encoding="utf-8").splitlines():
-            try:
-                earlier.add(json.loads(line)["clip"])
-            except (json.JSONDecodeError, KeyError, TypeError):
-                continue
     removed = 0
     for clip in sorted(earlier - keep):
         path = out / clip
@@ -322,62 +250,15 @@ def _remove_stale(out: Path, keep: set[str], done: dict[str, str]) -> int:
     return removed
 
 
-def _write_outputs(
-    out: Path, labels: list[str], entries: list[dict[str, Any]], summary: str
-) -> None:
+def _write_outputs(out: Path, labels: list[str], records: list[ClipRecord], summary: str) -> None:
     write_text_atomic(out / "label_map.txt", "".join(f"{name}\n" for name in labels))
-    for split in ("train", "val", "test"):
-        lines = [
-            " ".join([e["clip"], *map(str, e["label_ids"])]) for e in entries if e["split"] == split
-        ]
+    for split in SPLITS:
+        lines = [" ".join([r.clip, *map(str, r.label_ids)]) for r in records if r.split == split]
         path = out / f"{split}.txt"
         if lines or split != "test":
             write_text_atomic(path, "".join(f"{line}\n" for line in lines))
-        elif path.exists():
-            path.unlink()  # an earlier run had a test split; this one has none
-    write_text_atomic(
-        out / "manifest.jsonl", "".join(json.dumps(e, sort_keys=False) + "\n" for e in entries)
-    )
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()  # an earlier run had a test split; this one has none
+    write_text_atomic(out / MANIFEST, manifest_text(records))
     write_text_atomic(out / "dataset.txt", summary)
-
-
-def _summary(
-    labels: list[str],
-    entries: list[dict[str, Any]],
-    plans: list[VideoPlan],
-    split_of_video: dict[str, str],
-    split_notes: list[str],
-    options: PrepareOptions,
-    inputs: Inputs,
-    failed: dict[str, str],
-    skip: set[str],
-) -> str:
-    """The text of ``dataset.txt`` (also what ``--dry-run`` prints)."""
-    plan_options = asdict(options.plan)
-    plan_options["stride"] = plan_options["stride"] or plan_options["clip_len"]
-    plan_options["fps"] = plan_options["fps"] or "source"
-    header = {
-        "version": __version__,
-        "options": {
-            **plan_options,
-            "split_by": options.split_by,
-            "val_fraction": options.val_fraction,
-            "test_fraction": options.test_fraction,
-            "seed": options.seed,
-        },
-    }
-    clips_per_video = Counter(f"{e['session']}/{Path(e['source_video']).name}" for e in entries)
-    text = render_summary(
-        header=header,
-        label_names=labels,
-        entries=entries,
-        plans=plans,
-        split_of_video=split_of_video,
-        clips_per_video=clips_per_video,
-        split_notes=split_notes,
-        skipped=sorted(skip),
-        failed=failed,
-    )
-    if inputs.warnings:
-        text += "\ninput warnings\n" + format_report(inputs.warnings) + "\n"
-    return text

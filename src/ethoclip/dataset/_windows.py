@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from ..annotations import LabelInterval
+from ._options import WindowMode
 
-WindowMode = Literal["segments", "video"]
 # Window starts closer than this are the same window (float noise from stride arithmetic).
 _SAME_START_SEC = 1e-6
 
@@ -69,8 +68,8 @@ def window_starts(
     *,
     video_start: float,
     video_end: float,
-    clip_len: float,
-    stride: float,
+    clip_sec: float,
+    stride_sec: float,
     mode: WindowMode,
     merge_gap_sec: float = 0.05,
 ) -> tuple[list[float], int]:
@@ -86,17 +85,17 @@ def window_starts(
 
     def add(start: float) -> None:
         nonlocal past_end
-        if start + clip_len > video_end + 1e-9:
+        if start + clip_sec > video_end + 1e-9:
             past_end += 1
             return
         starts.append(max(start, video_start))
 
     if mode == "video":
         k = 0
-        while video_start + k * stride + clip_len <= video_end + 1e-9:
-            starts.append(video_start + k * stride)
+        while video_start + k * stride_sec + clip_sec <= video_end + 1e-9:
+            starts.append(video_start + k * stride_sec)
             k += 1
-        if video_start + k * stride < video_end - 1e-9:
+        if video_start + k * stride_sec < video_end - 1e-9:
             past_end += 1  # the tail shorter than a clip
     else:
         for span_start, span_end in _spans(intervals, merge_gap_sec):
@@ -105,18 +104,18 @@ def window_starts(
             if span_end <= span_start:
                 continue
             length = span_end - span_start
-            if length < clip_len:
+            if length < clip_sec:
                 # Centre the window on the short span, shifted (not padded) to fit the video.
-                centred = span_start + length / 2 - clip_len / 2
-                add(max(video_start, min(centred, video_end - clip_len)))
+                centred = span_start + length / 2 - clip_sec / 2
+                add(max(video_start, min(centred, video_end - clip_sec)))
                 continue
             k = 0
-            while span_start + k * stride + clip_len <= span_end + 1e-9:
-                add(span_start + k * stride)
+            while span_start + k * stride_sec + clip_sec <= span_end + 1e-9:
+                add(span_start + k * stride_sec)
                 k += 1
-            last_end = span_start + (k - 1) * stride + clip_len
-            if span_end - last_end > clip_len / 2:
-                add(span_end - clip_len)
+            last_end = span_start + (k - 1) * stride_sec + clip_sec
+            if span_end - last_end > clip_sec / 2:
+                add(span_end - clip_sec)
     unique: list[float] = []
     for start in sorted(starts):
         if not unique or start - unique[-1] > _SAME_START_SEC:
@@ -129,8 +128,8 @@ def plan_windows(
     *,
     video_start: float,
     video_end: float,
-    clip_len: float = 4.0,
-    stride: float | None = None,
+    clip_sec: float,
+    stride_sec: float | None = None,
     mode: WindowMode = "segments",
     min_overlap: float = 0.5,
 ) -> tuple[list[Window], int]:
@@ -139,13 +138,13 @@ def plan_windows(
         intervals,
         video_start=video_start,
         video_end=video_end,
-        clip_len=clip_len,
-        stride=stride or clip_len,
+        clip_sec=clip_sec,
+        stride_sec=stride_sec or clip_sec,
         mode=mode,
     )
     windows = []
     for start in starts:
-        end = start + clip_len
+        end = start + clip_sec
         labels, ids = label_window(start, end, intervals, min_overlap=min_overlap)
         windows.append(Window(round(start, 6), round(end, 6), labels, ids))
     return windows, past_end

@@ -18,6 +18,10 @@ from ..errors import EthoclipError
 from ..media import ClipEncoder, ClipWriteError, VideoProbe, VideoReader, rotate_yuv_frame
 from ._io import journal_append
 
+# A clip that replaces one an earlier run finished is written beside it with this suffix, and
+# swapped in only when every clip of its video succeeded: a failed run never loses a clip.
+STAGED_SUFFIX = ".new"
+
 
 @dataclass(frozen=True)
 class ClipJob:
@@ -27,6 +31,12 @@ class ClipJob:
     height: int
     fps: Fraction
     recipe: str
+    staged: bool = False  # an earlier version exists: write beside it, swap in later
+
+    @property
+    def target(self) -> str:
+        """Where the worker writes the clip."""
+        return self.path + STAGED_SUFFIX if self.staged else self.path
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ class Task:
 @dataclass
 class TaskResult:
     video_key: str
-    written: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # dataset paths, final or staged
     error: str | None = None
     errno: int | None = None
 
@@ -132,7 +142,7 @@ def run_task(task: Task, out_dir: Path) -> TaskResult:
                 while pending and int(pending[0].indices[0]) <= index:
                     job = pending.pop(0)
                     encoder = ClipEncoder(
-                        out_dir / job.path,
+                        out_dir / job.target,
                         width=job.width,
                         height=job.height,
                         fps=job.fps,
@@ -147,7 +157,8 @@ def run_task(task: Task, out_dir: Path) -> TaskResult:
                         clip.position += 1
                     if clip.complete:
                         clip.encoder.close()
-                        journal_append(out_dir, clip.job.path, clip.job.recipe)
+                        if not clip.job.staged:  # staged clips are journaled when swapped in
+                            journal_append(out_dir, clip.job.path, clip.job.recipe)
                         result.written.append(clip.job.path)
                 active = [clip for clip in active if not clip.complete]
         if active or pending:

@@ -48,6 +48,10 @@ class DemoVideo:
 def generate_demo_project(out_dir: str | os.PathLike[str], *, seed: int = 0) -> list[DemoVideo]:
     """Write the synthetic project under ``out_dir``; the same seed gives the same files."""
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise DatasetError(
+            f"{out}: exists and is not a folder; choose a new folder for the demo data"
+        )
     if out.exists() and any(out.iterdir()):
         raise DatasetError(
             f"{out}: folder is not empty; choose a new folder for the demo data (or delete it)"

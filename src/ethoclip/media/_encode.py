@@ -14,6 +14,19 @@ import numpy as np
 from ..errors import MediaError
 
 ENCODER = "libx264"
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+)
+CRF_RANGE = (0, 51)  # x264's constant-quality scale for 8-bit video; lower is better
 
 
 class ClipWriteError(MediaError):
@@ -26,6 +39,31 @@ class ClipWriteError(MediaError):
 
 def _errno(exc: BaseException) -> int | None:
     return getattr(exc, "errno", None)
+
+
+def check_encoder_settings(*, crf: int, preset: str) -> None:
+    """Open the clip encoder once, on one tiny frame, with these settings.
+
+    Everything x264 would reject fails here, before a dataset is touched, instead of once per
+    video half-way through a run.
+    """
+    if ENCODER not in av.codecs_available:
+        raise MediaError("this PyAV build has no libx264 encoder; reinstall PyAV from PyPI")
+    context = cast(av.VideoCodecContext, av.CodecContext.create(ENCODER, "w"))
+    context.width = context.height = 16
+    context.pix_fmt = "yuv420p"
+    context.time_base = Fraction(1, 25)
+    context.options = {"crf": str(crf), "preset": preset, "threads": "1"}
+    frame = av.VideoFrame(16, 16, "yuv420p")
+    frame.pts = 0
+    try:
+        context.encode(frame)
+        context.encode(None)
+    except (av.FFmpegError, OverflowError) as exc:
+        raise MediaError(
+            f"the H.264 encoder (libx264) rejects crf={crf}, preset={preset!r} ({exc}); "
+            f"use crf {CRF_RANGE[0]}–{CRF_RANGE[1]} and a preset from {', '.join(X264_PRESETS)}"
+        ) from None
 
 
 def even_size_for_short_side(width: int, height: int, short_side: int | None) -> tuple[int, int]:

@@ -3,187 +3,22 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import av
 import numpy as np
 
 from ..errors import MediaError
+from ._streams import browser_playable, browser_stream, ffmpeg_default_stream, stream_warnings
+from ._types import StreamInfo, VideoProbe
 
-# A frame-rate difference smaller than this (relative) is jitter from rounding into the time base.
-_VFR_RELATIVE_TOLERANCE = 0.02
-
-
-@dataclass(eq=False)
-class StreamInfo:
-    """One stream of a file. Times are seconds; ``pts_ticks`` are in ``time_base`` units."""
-
-    index: int
-    type: str
-    codec: str | None
-    time_base: Fraction | None
-    start_time: float | None
-    header_duration: float | None
-    width: int | None = None
-    height: int | None = None
-    avg_fps: float | None = None
-    base_fps: float | None = None
-    header_frames: int | None = None
-    default: bool = False
-    attached_pic: bool = False
-    rotation: float = 0.0
-    decodable: bool = True
-    sample_rate: int | None = None
-    # Video only: presented frames (edit-list pre-roll excluded), sorted by pts.
-    pts_ticks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    keyframe_ticks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    last_frame_ticks: int = 0  # duration of the last frame, to know where the stream ends
-
-    @property
-    def is_video(self) -> bool:
-        return self.type == "video"
-
-    @property
-    def turns(self) -> int:
-        """Counter-clockwise quarter turns that show the decoded picture upright."""
-        return round(self.rotation / 90) % 4
-
-    @property
-    def frames(self) -> int:
-        """Exact number of presented frames (0 for non-video streams)."""
-        return int(self.pts_ticks.size)
-
-    @property
-    def pts(self) -> np.ndarray:
-        """Sorted presentation times of the frames, in seconds (float64)."""
-        tb = self.time_base or Fraction(1, 1)
-        return self.pts_ticks.astype(np.float64) * float(tb)
-
-    @property
-    def first_pts(self) -> float | None:
-        return float(self.pts[0]) if self.frames else self.start_time
-
-    @property
-    def end_time(self) -> float | None:
-        """Time just after the last frame ends (seconds) on the stream's own clock."""
-        if not self.frames or self.time_base is None:
-            if self.start_time is not None and self.header_duration is not None:
-                return self.start_time + self.header_duration
-            return None
-        return float((int(self.pts_ticks[-1]) + self.last_frame_ticks) * self.time_base)
-
-    @property
-    def duration(self) -> float | None:
-        """Measured duration for video (first frame to end of last), header value otherwise."""
-        if self.is_video and self.frames:
-            first, end = self.first_pts, self.end_time
-            assert first is not None and end is not None  # frames > 0 guarantees both
-            return end - first
-        return self.header_duration
-
-    @property
-    def frame_duration(self) -> float:
-        """Typical frame duration in seconds (median spacing), for tolerances."""
-        if self.frames >= 2:
-            return float(np.median(np.diff(self.pts)))
-        if self.avg_fps:
-            return 1.0 / self.avg_fps
-        return 1.0 / 30.0
-
-    @property
-    def vfr(self) -> bool:
-        """True when frame timestamps are not evenly spaced (variable frame rate)."""
-        if self.frames < 3 or self.time_base is None:
-            return False
-        diffs = np.diff(self.pts)
-        median = float(np.median(diffs))
-        # Rounding into a coarse time base (e.g. 1/1000 for 30000/1001 fps) makes spacings
-        # differ by one tick; only a larger spread is a real variable rate.
-        tolerance = max(1.5 * float(self.time_base), _VFR_RELATIVE_TOLERANCE * median)
-        return bool(float(diffs.max() - diffs.min()) > tolerance)
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "index": self.index,
-            "type": self.type,
-            "codec": self.codec,
-            "start_time": _round(self.start_time),
-            "duration": _round(self.duration),
-            "default": self.default,
-        }
-        if self.is_video:
-            out.update(
-                width=self.width,
-                height=self.height,
-                frames=self.frames,
-                header_frames=self.header_frames,
-                first_pts=_round(self.first_pts),
-                end_time=_round(self.end_time),
-                avg_fps=_round(self.avg_fps),
-                base_fps=_round(self.base_fps),
-                vfr=self.vfr,
-                attached_pic=self.attached_pic,
-                rotation=self.rotation,
-                decodable=self.decodable,
-                time_base=str(self.time_base) if self.time_base else None,
-            )
-        elif self.type == "audio":
-            out["sample_rate"] = self.sample_rate
-        return out
-
-
-@dataclass(eq=False)
-class VideoProbe:
-    """Everything known about one file's streams, plus the stream choices and warnings."""
-
-    path: Path
-    format_name: str
-    start_time: float | None
-    duration: float | None
-    streams: list[StreamInfo]
-    annotated_stream: int | None = None
-    export_stream: int | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def video_streams(self) -> list[StreamInfo]:
-        """Real video streams: cover art / thumbnails (attached pictures) excluded."""
-        return [s for s in self.streams if s.is_video and not s.attached_pic]
-
-    @property
-    def is_mov(self) -> bool:
-        return any(name in self.format_name.split(",") for name in ("mov", "mp4"))
-
-    def stream(self, index: int) -> StreamInfo:
-        """The video stream with absolute index ``index``; a clear error otherwise."""
-        for s in self.video_streams:
-            if s.index == index:
-                return s
-        choices = ", ".join(str(s.index) for s in self.video_streams) or "none"
-        raise MediaError(
-            f"{self.path}: stream {index} is not a video stream of this file "
-            f"(video streams: {choices}); pass one of those indices"
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "format": self.format_name,
-            "start_time": _round(self.start_time),
-            "duration": _round(self.duration),
-            "streams": [s.to_json() for s in self.streams],
-            "annotated_stream": self.annotated_stream,
-            "export_stream": self.export_stream,
-            "warnings": list(self.warnings),
-        }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 6)
+# x264 writes its version into an SEI message of the first keyframe: "x264 - core 142 r...".
+_X264_SEI = re.compile(rb"x264 - core (\d{1,4})")
+# The SEI sits in the first packet; a few more are read in case a muxer put parameter sets first.
+_SEI_PACKETS = 3
 
 
 def _seconds(value: int | None, time_base: Fraction | None) -> float | None:
@@ -230,8 +65,6 @@ def open_container(path: Path) -> av.container.InputContainer:
 
 def probe_video(path: str | os.PathLike[str]) -> VideoProbe:
     """Probe every stream of ``path``: header facts plus each video stream's real timestamps."""
-    from ._streams import browser_stream, ffmpeg_default_stream, stream_warnings
-
     path = Path(path)
     with open_container(path) as container:
         streams = [_header_info(s) for s in container.streams]
@@ -253,6 +86,7 @@ def probe_video(path: str | os.PathLike[str]) -> VideoProbe:
             f"{path}: the video stream holds no frames; the file is truncated or empty"
         )
     probe.annotated_stream = browser_stream(probe)
+    probe.browser_playable = browser_playable(probe)
     probe.export_stream = ffmpeg_default_stream(probe)
     probe.warnings = stream_warnings(probe)
     return probe
@@ -293,6 +127,8 @@ def _read_packet_timestamps(
     ticks: dict[int, list[int]] = {s.index: [] for s in video}
     keys: dict[int, list[int]] = {s.index: [] for s in video}
     last_duration: dict[int, int] = {s.index: 0 for s in video}
+    seen: dict[int, int] = {s.index: 0 for s in video}
+    x264: dict[int, int] = {}
     try:
         for packet in container.demux(video):
             if packet.size == 0:  # flush packets carry no frame
@@ -301,6 +137,11 @@ def _read_packet_timestamps(
             if ts is None:
                 continue
             index = packet.stream.index
+            if seen[index] < _SEI_PACKETS:
+                seen[index] += 1
+                found = _X264_SEI.search(bytes(packet))
+                if found and index not in x264:
+                    x264[index] = int(found.group(1))
             if packet.is_keyframe:
                 keys[index].append(ts)
             # Edit lists (stream-copied cuts) keep pre-roll packets flagged "discard": they are
@@ -321,6 +162,8 @@ def _read_packet_timestamps(
             info.pts_ticks = np.sort(np.asarray(ticks[info.index], dtype=np.int64))
             info.keyframe_ticks = np.sort(np.asarray(keys[info.index], dtype=np.int64))
             info.last_frame_ticks = last_duration[info.index] or _spacing_ticks(info.pts_ticks)
+            if info.codec == "h264":
+                info.x264_build = x264.get(info.index)
 
 
 def _spacing_ticks(pts_ticks: np.ndarray) -> int:
@@ -343,3 +186,4 @@ def _read_first_frames(probe: VideoProbe) -> None:
             info.decodable = False
             continue
         info.rotation = float(getattr(frame, "rotation", 0) or 0)
+        info.pix_fmt = frame.format.name

@@ -16,9 +16,10 @@ import av
 import numpy as np
 
 from ..errors import MediaError
-from ._probe import StreamInfo, VideoProbe, open_container, probe_video
+from ._probe import open_container, probe_video
 from ._rotate import display_size, rotate_rgb
 from ._timemap import frame_index_at
+from ._types import StreamInfo, VideoProbe
 
 # When a container's seek lands after the wanted frame (imprecise indexes, MPEG-TS), seek this
 # many seconds earlier, then more, before falling back to the start of the stream.
@@ -47,6 +48,11 @@ class VideoReader:
         self._container = open_container(self.path)
         self._stream = cast(av.VideoStream, self._container.streams[stream_index])
         self._stream.thread_type = "AUTO"
+        if self.info.x264_build is not None:
+            # FFmpeg learns the x264 build from an SEI in the first keyframe; a decoder that
+            # seeks past it would skip old-x264 workarounds and decode garbage (4:4:4 streams of
+            # x264 core < 151). Tell it, so it decodes as one that started at frame 0.
+            self._stream.codec_context.options = {"x264_build": str(self.info.x264_build)}
         if threads:
             self._stream.codec_context.thread_count = threads
         # Turn frames as the browser shows them (display rotation), for RGB output.

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from ._probe import StreamInfo, VideoProbe
+from ._types import StreamInfo, VideoProbe
 
-# Codecs Google Chrome plays in <video> on every platform. HEVC depends on the platform's
-# hardware support, so a file whose first stream is HEVC gets a warning instead of a guess.
-BROWSER_CODECS = frozenset({"h264", "vp8", "vp9", "av1"})
+# Codecs Google Chrome plays in <video> on every platform (media/base/supported_types.cc).
+# HEVC depends on the platform's hardware support, so a file whose first stream is HEVC gets a
+# warning instead of a guess.
+BROWSER_CODECS = frozenset({"h264", "vp8", "vp9", "av1", "theora"})
+# Containers Chrome's <video> opens (FFmpeg demuxer names): MP4/MOV, WebM/Matroska, Ogg.
+# AVI, MPEG-TS/PS, FLV and ASF/WMV do not play: VIA cannot have shown such a file as it is.
+BROWSER_CONTAINERS = frozenset({"mov", "mp4", "matroska", "webm", "ogg"})
 
 
 def browser_stream(probe: VideoProbe) -> int | None:
@@ -24,6 +28,16 @@ def browser_stream(probe: VideoProbe) -> int | None:
     if probe.is_mov and any(s.default for s in candidates):
         candidates = [s for s in candidates if s.default]
     return candidates[0].index
+
+
+def browser_playable(probe: VideoProbe) -> bool:
+    """True when Chrome plays the file as it is: its container and its shown stream's codec."""
+    if not BROWSER_CONTAINERS.intersection(probe.format_name.split(",")):
+        return False
+    index = probe.annotated_stream
+    if index is None:
+        return False
+    return probe.stream(index).codec in BROWSER_CODECS
 
 
 def ffmpeg_default_stream(probe: VideoProbe) -> int | None:
@@ -45,6 +59,15 @@ def stream_warnings(probe: VideoProbe) -> list[str]:
     """Everything about the file that can shift labels or frames, one readable line each."""
     warnings: list[str] = []
     video = [s for s in probe.video_streams if s.frames]
+    if not probe.browser_playable:
+        shown = probe.stream(probe.annotated_stream) if probe.annotated_stream is not None else None
+        codec = shown.codec if shown is not None else "?"
+        container = probe.format_name.split(",")[0]
+        warnings.append(
+            f"a browser cannot play this file ({codec} in {container}), so VIA annotated a "
+            "converted copy whose timeline may differ: cut clips from that copy (the file VIA "
+            "opened) instead"
+        )
     if len(video) > 1:
         warnings.append(
             f"{len(video)} video streams ({', '.join(str(s.index) for s in video)}): the browser "

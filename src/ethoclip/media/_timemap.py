@@ -8,12 +8,13 @@ part of A's timeline B actually covers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
 
 from ..errors import MediaError
-from ._probe import StreamInfo
+from ._types import StreamInfo
 
 TimeMapMethod = Literal["identity", "linear", "index"]
 TIME_MAP_METHODS: tuple[str, ...] = ("auto", "identity", "linear", "index")
@@ -29,6 +30,20 @@ def frame_index_at(pts_sec: np.ndarray, time_sec: float | np.ndarray) -> np.ndar
     Times before the first frame give -1.
     """
     return np.searchsorted(pts_sec, np.asarray(time_sec) + TIME_TOLERANCE_SEC, side="right") - 1
+
+
+def window_frame_indices(
+    pts_sec: np.ndarray, start_sec: float, num_frames: int, fps: float | Fraction
+) -> np.ndarray:
+    """Source frame indices of a window sampled at a constant ``fps``: THE rule clips are cut by.
+
+    Output frame k is the frame on screen at ``start_sec + k / fps``, on the window's own clock
+    (not the first frame's timestamp: on VFR sources, or when resampling, the two differ). The
+    dataset writer, the training loader and the predictor all call this, so a model sees the
+    same frames for a window at training and at inference. -1 marks times before the first frame.
+    """
+    times = start_sec + np.arange(num_frames, dtype=np.float64) / float(fps)
+    return frame_index_at(pts_sec, times).astype(np.int64)
 
 
 @dataclass(frozen=True)
