@@ -15,6 +15,21 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 VIA3_DIR = SHARED / "testdata" / "via3"
 
 
+@pytest.fixture
+def via3_dir() -> Path:
+    """The real VIA exports in ../shared/testdata/via3, beside the project's own checkout.
+
+    A clone elsewhere has no ../shared: those tests skip. The quirks they cover are also
+    covered by synthetic projects (tests/test_annotations_quirks.py).
+    """
+    if not VIA3_DIR.is_dir():
+        pytest.skip(
+            f"{VIA3_DIR} is not there (a clone outside the workspace); the real VIA exports "
+            "are optional: test_annotations_quirks.py covers the same quirks"
+        )
+    return VIA3_DIR
+
+
 def _vfr_times(num_frames: int) -> list[float]:
     """Irregular spacing: 1/25 s mostly, with stretches at 1/10 s and a few 1/50 s."""
     rng = np.random.default_rng(3)
@@ -87,3 +102,40 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo") / "dog_video"
     generate_demo_project(root, seed=0)
     return root
+
+
+@pytest.fixture
+def missing_videos_root(tmp_path: Path) -> Path:
+    """A session whose VIA project annotates two videos that are not on disk (and one that is)."""
+    import json
+
+    session = tmp_path / "missing" / "s"
+    write_video(session / "video" / "here.mp4", VideoSpec([StreamSpec(64, 48, cfr_times(40, 10))]))
+    files = {
+        str(k): {"fid": str(k), "fname": name, "type": 4, "loc": 1, "src": ""}
+        for k, name in enumerate(["here.mp4", "gone one.mp4", "gone_two.mp4"], start=1)
+    }
+    metadata = {
+        f"{k}_seg": {"vid": str(k), "flg": 0, "z": [0.5, 2.5], "xy": [], "av": {"1": "0"}}
+        for k in range(1, 4)
+    }
+    project = {
+        "project": {"pid": "__VIA_PROJECT_ID__", "vid_list": ["1", "2", "3"]},
+        "config": {},
+        "attribute": {
+            "1": {
+                "aname": "behaviour",
+                "anchor_id": "FILE1_Z2_XY0",
+                "type": 4,
+                "desc": "",
+                "options": {"0": "walk"},
+                "default_option_id": "",
+            }
+        },
+        "file": files,
+        "metadata": metadata,
+        "view": {str(k): {"fid_list": [str(k)]} for k in range(1, 4)},
+    }
+    (session / "via").mkdir(parents=True)
+    (session / "via" / "p.json").write_text(json.dumps(project))
+    return tmp_path / "missing"

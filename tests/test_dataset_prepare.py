@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import functools
+import hashlib
 import json
 import shutil
 from fractions import Fraction
@@ -24,10 +25,9 @@ from ethoclip.dataset import (
     read_manifest,
 )
 from ethoclip.demo import read_frame_code
+from ethoclip.demo._video import StreamSpec, VideoSpec, write_video
 from ethoclip.errors import DatasetError, MediaError
 from ethoclip.media import ClipWriteError, probe_video
-
-from .conftest import VIA3_DIR
 
 TWO_STREAM = "Feb/2_5_park/video/020500.mp4"
 
@@ -195,10 +195,10 @@ def test_rerun_reuses_and_renamed_labels_rebuild(demo_root: Path, tmp_path: Path
         assert tuple(labels[i] for i in e.label_ids) == e.labels
 
 
-def test_invalid_input_stops_before_writing(tmp_path: Path) -> None:
+def test_invalid_input_stops_before_writing(tmp_path: Path, missing_videos_root: Path) -> None:
     out = tmp_path / "never"
     with pytest.raises(InvalidInputError) as info:
-        prepare_dataset(VIA3_DIR, out)
+        prepare_dataset(missing_videos_root, out)
     assert not out.exists()
     messages = {i.message for i in info.value.issues if i.severity == "error"}
     assert "video not found" in messages
@@ -277,7 +277,7 @@ def test_unwritable_output(demo_root: Path, tmp_path: Path) -> None:
         prepare_dataset(demo_root, target)
     with pytest.raises(DatasetError, match=r"/proc/ethoclip-test: cannot write there"):
         prepare_dataset(demo_root, Path("/proc/ethoclip-test"))
-    with pytest.raises(DatasetError, match="is the input folder; choose another --out"):
+    with pytest.raises(DatasetError, match="is the input folder; choose another output folder"):
         prepare_dataset(demo_root, demo_root)
 
 
@@ -406,3 +406,153 @@ def test_bad_label_maps(demo_root: Path, tmp_path: Path, content: str | None, me
 def test_malformed_name_template() -> None:
     with pytest.raises(OptionError, match=r"name_template '\{start' is malformed"):
         opts(name_template="{start")
+
+
+def snapshot(out: Path) -> dict[str, str]:
+    """Every file of a dataset folder and a hash of its bytes."""
+    return {
+        p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_a_failure_on_every_video_leaves_the_dataset_as_it_was(
+    demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethoclip.media import _encode
+
+    out = tmp_path / "ds"
+    prepare_dataset(demo_root, out, opts(workers=1))
+    before = snapshot(out)
+
+    def broken(self: _encode.ClipEncoder, frame: object) -> None:
+        raise MediaError(f"{self.path}: the encoder broke (test)")
+
+    monkeypatch.setattr(_encode.ClipEncoder, "write", broken)
+    # New encoder settings: every clip is re-encoded, beside the one it would replace.
+    with pytest.raises(DatasetError, match=r"every video that needed new clips failed.*as it was"):
+        prepare_dataset(demo_root, out, opts(workers=1, crf=23))
+    assert snapshot(out) == before  # not one clip, list or summary changed
+
+
+def test_a_failed_video_keeps_the_clips_of_the_earlier_run(
+    demo_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethoclip.media import _reader
+
+    out = tmp_path / "ds"
+    prepare_dataset(demo_root, out, opts(workers=1))
+    before = snapshot(out)
+    earlier = {e.clip: e for e in read_manifest(out) if "020515" in e.clip}
+    original = _reader.VideoReader._decode_until
+
+    def flaky(self: _reader.VideoReader, target: int) -> object:
+        if self.path.name == "020515.mp4" and target > 200 * self.info.pts_ticks[1]:
+            raise MediaError(f"{self.path}: decoding failed near pts {target} (test)")
+        return original(self, target)
+
+    monkeypatch.setattr(_reader.VideoReader, "_decode_until", flaky)
+    result = prepare_dataset(demo_root, out, opts(workers=1, crf=23))
+    assert list(result.failed) == ["2_5_park/020515.mp4"]
+    after = snapshot(out)
+    assert earlier and all(after[clip] == before[clip] for clip in earlier)  # untouched
+    assert not [p for p in after if p.endswith((".new", ".part"))]
+    entries = read_manifest(out)
+    kept = [e for e in entries if "020515" in e.clip]
+    assert {e.clip: e.recipe for e in kept} == {c: e.recipe for c, e in earlier.items()}
+    others = [e for e in entries if "020515" not in e.clip]
+    assert others and all(after[e.clip] != before[e.clip] for e in others)  # re-encoded
+    summary = (out / "dataset.txt").read_text()
+    assert f"kept {len(kept)} clip(s) of the earlier run" in summary and "FAILED: " in summary
+    # The next run, with nothing failing, finishes the job.
+    monkeypatch.setattr(_reader.VideoReader, "_decode_until", original)
+    last = prepare_dataset(demo_root, out, opts(workers=1, crf=23))
+    assert last.written == len(kept) and not last.failed
+
+
+def coded_project(root: Path, times: list[float], *, clip_sec: float) -> Path:
+    """One session with one video whose frame times the test knows, annotated end to end."""
+    write_video(
+        root / "s" / "video" / "v.mp4",
+        VideoSpec([StreamSpec(96, 64, times, time_base=Fraction(1, 1000))]),
+    )
+    (root / "s" / "via").mkdir(parents=True)
+    (root / "s" / "via" / "p.json").write_text(
+        json.dumps(
+            {
+                "project": {},
+                "config": {},
+                "attribute": {"1": {"aname": "b", "anchor_id": "FILE1_Z2_XY0", "type": 1}},
+                "file": {"1": {"fid": "1", "fname": "v.mp4", "type": 4, "loc": 1, "src": ""}},
+                "metadata": {"1_a": {"vid": "1", "z": [0, times[-1]], "xy": [], "av": {"1": "x"}}},
+                "view": {"1": {"fid_list": ["1"]}},
+            }
+        )
+    )
+    return root
+
+
+def on_screen(times: list[float], t: float) -> int:
+    """The oracle, written out: the last frame whose time is ≤ t (VIA's 3-decimal tolerance)."""
+    return max(i for i, start in enumerate(times) if start <= t + 5e-4)
+
+
+@pytest.mark.parametrize("fps", [None, 7.0, 25.0])
+def test_frame_k_is_on_screen_k_over_fps_after_the_window_start(
+    tmp_path: Path, fps: float | None
+) -> None:
+    """A phone-like VFR file whose first frame lasts 184 ms: windows every 0.13 s."""
+    times = [0.0, 0.184] + [
+        round(0.184 + k / 12 + (0.02 if k % 3 == 0 else 0.0), 3) for k in range(1, 60)
+    ]
+    root = coded_project(tmp_path / "root", times, clip_sec=1.0)
+    out = tmp_path / "ds"
+    prepare_dataset(
+        root,
+        out,
+        opts(clip_sec=1.0, stride_sec=0.13, windows="video", val_fraction=0, fps=fps, workers=1),
+    )
+    entries = sorted(read_manifest(out), key=lambda e: e.start)
+    assert entries[0].start == 0.0 and entries[1].start == pytest.approx(0.13)
+    rate = entries[0].fps
+    assert rate == (fps or 12)  # VFR: the average rate, rounded
+    for entry in entries[:8]:
+        codes, _ = clip_codes(out / entry.clip)
+        expected = [on_screen(times, entry.start + k / rate) for k in range(entry.num_frames)]
+        assert codes == expected, entry.clip
+    first, second = (clip_codes(out / e.clip)[0] for e in entries[:2])
+    assert first != second  # 0.00 s and 0.13 s differ, though both start on frame 0
+    assert first[0] == second[0] == 0
+
+
+def test_clips_of_an_exact_30_fps_file_never_repeat_a_frame(tmp_path: Path) -> None:
+    from .test_media_probe import _short_last_sample
+
+    times = [k / 30 for k in range(150)]
+    root = coded_project(tmp_path / "root", times, clip_sec=2.0)
+    video = root / "s" / "video" / "v.mp4"
+    tmp = video.with_name("tmp.mp4")
+    video.rename(tmp)
+    _short_last_sample(tmp, video)  # the header's average rate now reads 30.37
+    tmp.unlink()
+    out = tmp_path / "ds"
+    prepare_dataset(root, out, opts(clip_sec=2.0, val_fraction=0, workers=1))
+    for entry in read_manifest(out):
+        assert entry.fps_exact == "30" and entry.num_frames == 60
+        codes, _ = clip_codes(out / entry.clip)
+        assert codes == list(range(codes[0], codes[0] + 60))
+
+
+def test_the_review_page_follows_the_dataset(demo_root: Path, tmp_path: Path) -> None:
+    from ethoclip.dataset import write_review
+
+    out = tmp_path / "ds"
+    prepare_dataset(demo_root, out, opts(workers=2))
+    write_review(out)
+    old = {e.clip for e in read_manifest(out)}
+    prepare_dataset(demo_root, out, opts(workers=2, clip_sec=3.0))
+    page = (out / "review.html").read_text()
+    new = {e.clip for e in read_manifest(out)}
+    assert new - old and all(clip in page for clip in new)
+    assert not [clip for clip in old - new if clip in page]  # no clip that is gone

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -159,3 +160,53 @@ def test_audio_only_file(tmp_path: Path) -> None:
         c.mux(s.encode(None))
     with pytest.raises(MediaError, match=r"sound\.m4a: has no video stream \(found: audio\)"):
         probe_video(path)
+
+
+def _short_last_sample(src: Path, dst: Path) -> Path:
+    """Remux with the last sample's duration cut to one tick: frames stay exactly 1/30 s apart,
+    but the header's average rate (samples ÷ summed durations) reads 30.37."""
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        stream = inp.streams.video[0]
+        copy = out.add_stream_from_template(stream)
+        packets = [p for p in inp.demux(stream) if p.size]
+        last = max(p.pts for p in packets)
+        for packet in packets:
+            packet.stream = copy
+            if packet.pts == last:
+                packet.duration = 1
+            out.mux(packet)
+    return dst
+
+
+def test_frame_rate_comes_from_the_timestamps_not_the_header(tmp_path: Path) -> None:
+    src = write_video(
+        tmp_path / "a.mp4",
+        VideoSpec([StreamSpec(64, 48, cfr_times(83, 30), time_base=Fraction(1, 90000))]),
+    )
+    s = probe_video(_short_last_sample(src, tmp_path / "b.mp4")).stream(0)
+    assert s.avg_fps == pytest.approx(30.366, abs=1e-3)  # the header is off ...
+    assert s.fps_exact == Fraction(30)  # ... the measured rate is exact
+    # NTSC in Matroska's millisecond clock: steps of 33 and 34 ticks, the rate still exact.
+    ntsc = write_video(
+        tmp_path / "ntsc.mkv",
+        VideoSpec([StreamSpec(64, 48, cfr_times(40, 30000 / 1001), time_base=Fraction(1, 1000))]),
+    )
+    stream = probe_video(ntsc).stream(0)
+    assert stream.fps_exact == Fraction(30000, 1001) and not stream.vfr
+
+
+def test_files_no_browser_plays_are_flagged(tmp_path: Path, videos: dict[str, Path]) -> None:
+    avi = write_video(
+        tmp_path / "old.avi",
+        VideoSpec(
+            [StreamSpec(64, 48, cfr_times(20, 10), codec="mpeg4", time_base=Fraction(1, 10))]
+        ),
+    )
+    probe = probe_video(avi)
+    assert probe.stream(0).codec == "mpeg4" and not probe.browser_playable
+    assert any(
+        w.startswith("a browser cannot play this file (mpeg4 in avi), so VIA annotated a converted")
+        for w in probe.warnings
+    )
+    assert not probe_video(videos["ts"]).browser_playable  # H.264, but in MPEG-TS
+    assert probe_video(videos["cfr"]).browser_playable

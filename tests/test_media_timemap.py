@@ -35,7 +35,7 @@ def test_linear_and_index_maps(tmp_path: Path) -> None:
     linear, _ = choose_time_map(a, b, "linear")
     assert linear.to_source(1.0) == pytest.approx(1.25)
     _identity, notes = choose_time_map(a, b, "identity")
-    assert "disagree by" in notes[0] and "--time-map linear" in notes[0]
+    assert "disagree by" in notes[0] and "use the linear time map" in notes[0]
     with pytest.raises(MediaError, match="time map 'fuzzy' is unknown; use one of auto"):
         choose_time_map(a, b, "fuzzy")
 

@@ -9,8 +9,6 @@ from ethoclip.annotations import format_report, validate_projects
 from ethoclip.dataset import find_sessions, load_inputs
 from ethoclip.demo._video import StreamSpec, VideoSpec, cfr_times, write_video
 
-from .conftest import VIA3_DIR
-
 ATTR = {
     "1": {
         "aname": "behaviour",
@@ -117,8 +115,8 @@ def test_unknown_label_against_a_fixed_label_map(tmp_path: Path) -> None:
     assert [(i.where, i.value) for i in unknown] == [("metadata 1_b", "sit")]
 
 
-def test_real_exports_give_a_clean_video_not_found_report() -> None:
-    inputs = load_inputs(VIA3_DIR)
+def test_real_exports_give_a_clean_video_not_found_report(via3_dir: Path) -> None:
+    inputs = load_inputs(via3_dir)
     not_found = {
         i.value.rsplit("/", 1)[-1] for i in inputs.errors if i.message == "video not found"
     }

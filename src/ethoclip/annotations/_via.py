@@ -14,6 +14,7 @@ from ._issues import Issue, Severity
 
 TEMPORAL_ANCHOR = "FILE1_Z2_XY0"
 FILE_TYPE_VIDEO = 4
+TYPE_TEXT, TYPE_CHECKBOX, TYPE_RADIO, TYPE_SELECT = 1, 2, 3, 4
 LOC_LOCAL = 1
 # VIA's own default segment length: a segment this long was probably never adjusted.
 DEFAULT_SEGMENT_SEC = 1.0
@@ -71,6 +72,8 @@ class ViaProject:
     files: dict[str, ViaFile]
     segments: list[Segment] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    # (place, value) pairs already reported, so a value used by 500 segments is listed once.
+    reported: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     @property
     def temporal_attributes(self) -> list[ViaAttribute]:
@@ -103,13 +106,16 @@ def load_via_project(path: str | os.PathLike[str]) -> ViaProject:
         raise AnnotationError(
             f"{path}: not a VIA 3 project: missing key(s) {', '.join(missing)}; {hint}"
         )
+    header = data.get("project")
     project = ViaProject(
         path=path,
-        name=str((data.get("project") or {}).get("pname") or path.stem),
-        attributes=_read_attributes(path, data["attribute"]),
-        files=_read_files(path, data["file"]),
+        name=str((header if isinstance(header, dict) else {}).get("pname") or path.stem),
+        attributes={},
+        files={},
     )
-    views = _read_views(path, data["view"])
+    _read_attributes(project, data["attribute"])
+    _read_files(project, data["file"])
+    views = _read_views(project, data["view"])
     _read_segments(project, data["metadata"], views)
     return project
 
@@ -148,13 +154,32 @@ def _as_dict(path: Path, value: Any, key: str) -> dict[str, Any]:
     return value
 
 
-def _read_attributes(path: Path, raw: Any) -> dict[str, ViaAttribute]:
-    out = {}
-    for aid, a in _as_dict(path, raw, "attribute").items():
+def _skip(project: ViaProject, where: str, entry: Any) -> None:
+    """An entry that is not an object cannot be read: said, never silently dropped."""
+    project.issues.append(
+        Issue(
+            "error",
+            project.path,
+            where,
+            f"entry is not an object (found {type(entry).__name__}); it cannot be read",
+            value=_short(entry),
+            fix="save the project from VIA again",
+        )
+    )
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _read_attributes(project: ViaProject, raw: Any) -> None:
+    for aid, a in _as_dict(project.path, raw, "attribute").items():
         if not isinstance(a, dict):
+            _skip(project, f"attribute {aid}", a)
             continue
         options = a.get("options") or {}
-        out[str(aid)] = ViaAttribute(
+        project.attributes[str(aid)] = ViaAttribute(
             aid=str(aid),
             name=str(a.get("aname", "")),
             anchor_id=str(a.get("anchor_id", "")),
@@ -163,37 +188,36 @@ def _read_attributes(path: Path, raw: Any) -> dict[str, ViaAttribute]:
             if isinstance(options, dict)
             else {},
         )
-    return out
 
 
-def _read_files(path: Path, raw: Any) -> dict[str, ViaFile]:
-    out = {}
-    for fid, f in _as_dict(path, raw, "file").items():
+def _read_files(project: ViaProject, raw: Any) -> None:
+    for fid, f in _as_dict(project.path, raw, "file").items():
         if not isinstance(f, dict):
+            _skip(project, f"file {fid}", f)
             continue
-        out[str(fid)] = ViaFile(
+        project.files[str(fid)] = ViaFile(
             fid=str(f.get("fid", fid)),
             fname=str(f.get("fname", "")),
             type=_int(f.get("type"), FILE_TYPE_VIDEO),
             loc=_int(f.get("loc"), LOC_LOCAL),
             src=str(f.get("src") or ""),
         )
-    return out
 
 
-def _read_views(path: Path, raw: Any) -> dict[str, str | None]:
+def _read_views(project: ViaProject, raw: Any) -> dict[str, str | None]:
     views: dict[str, str | None] = {}
-    for vid, v in _as_dict(path, raw, "view").items():
+    for vid, v in _as_dict(project.path, raw, "view").items():
         fid_list = v.get("fid_list") if isinstance(v, dict) else None
         # The temporal segmenter uses the first file of a view; ids may be numbers (demo files).
-        views[str(vid)] = str(fid_list[0]) if fid_list else None
+        first = fid_list[0] if isinstance(fid_list, list) and fid_list else None
+        views[str(vid)] = str(first) if isinstance(first, str | int) else None
     return views
 
 
 def _int(value: Any, default: int) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
 
 
@@ -206,7 +230,7 @@ def resolve_labels(attribute: ViaAttribute, value: Any) -> list[str]:
     if value is None:
         return []
     text = str(value)
-    tokens = text.split(",") if attribute.type == 2 else [text]
+    tokens = text.split(",") if attribute.type == TYPE_CHECKBOX else [text]
     labels = []
     for token in (t.strip() for t in tokens):
         if not token:
@@ -262,8 +286,20 @@ def _read_segment(
     if not isinstance(m, dict):
         add("error", "entry is not an object", fix="save the project from VIA again")
         return
-    z, xy = m.get("z") or [], m.get("xy") or []
-    if not (isinstance(z, list) and len(z) == 2 and not xy):
+    z, xy = m.get("z"), m.get("xy") or []
+    temporal_values = isinstance(m.get("av"), dict) and any(str(aid) in temporal for aid in m["av"])
+    if not isinstance(z, list) or (z == [] and not xy and temporal_values):
+        # VIA always writes a list; an entry that carries behaviour labels but no times was
+        # meant to be a segment and would silently vanish.
+        if temporal_values or z is not None:
+            add(
+                "error",
+                "entry has behaviour labels but no segment times",
+                value=f"z: {_short(z)}",
+                fix="re-draw the segment in VIA, or delete the entry",
+            )
+        return
+    if not (len(z) == 2 and not xy):
         return  # file-level metadata, still frames and spatial regions are not segments
     vid = str(m.get("vid", ""))
     fid = views.get(vid)
@@ -289,7 +325,7 @@ def _read_segment(
         add(
             "error",
             "segment times are not numbers",
-            value=json.dumps(z),
+            value=_short(z),
             fix="re-draw the segment in VIA",
         )
         return
@@ -316,7 +352,7 @@ def _read_segment(
         add(
             "warning",
             "segment has no label and is not used",
-            value=json.dumps(m.get("av", {})),
+            value=_short(m.get("av", {})),
             fix="give it a behaviour in VIA or delete it",
         )
         return
@@ -333,11 +369,58 @@ def _read_segment(
 def _times(z: list[Any]) -> tuple[float, float] | None:
     try:
         start, end = float(z[0]), float(z[1])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if not (math.isfinite(start) and math.isfinite(end)):
         return None
     return start, end
+
+
+def _check_option_ids(project: ViaProject, attribute: ViaAttribute, value: Any, video: str) -> None:
+    """Values that look like option ids the attribute does not define: reported once per value.
+
+    Free text is legal (timeline rows can be named by typing, formats.md §1.4), but a number
+    where the options are numbered is a deleted or mistyped option: it would become a class
+    literally called "42". With no options at all, numbers become classes "0", "1" …: a warning.
+    """
+    if attribute.type not in (TYPE_CHECKBOX, TYPE_RADIO, TYPE_SELECT) or value is None:
+        return
+    tokens = (
+        [t.strip() for t in str(value).split(",")]
+        if attribute.type == TYPE_CHECKBOX
+        else [str(value).strip()]
+    )
+    where = f"attribute {attribute.aid} ({attribute.name!r})"
+    known = ", ".join(f"{k}={v}" for k, v in attribute.options.items())
+    for token in tokens:
+        if not token.isdigit() or token in attribute.options or (where, token) in project.reported:
+            continue
+        project.reported.add((where, token))
+        if attribute.options and all(k.isdigit() for k in attribute.options):
+            project.issues.append(
+                Issue(
+                    "error",
+                    project.path,
+                    where,
+                    "a segment uses an option id the attribute does not define",
+                    value=token,
+                    fix=f"choose one of its options ({known}) in VIA, or add the option back",
+                    video=video,
+                )
+            )
+        elif not attribute.options:
+            project.issues.append(
+                Issue(
+                    "warning",
+                    project.path,
+                    where,
+                    f"the attribute defines no options, so the value {token!r} becomes a class "
+                    f"named {token!r}",
+                    value=token,
+                    fix="if these numbers are option ids, define the options in VIA",
+                    video=video,
+                )
+            )
 
 
 def _segment_labels(
@@ -347,6 +430,21 @@ def _segment_labels(
         return []
     labels: list[tuple[str, str]] = []
     for aid, value in av.items():
+        if str(aid) in temporal and not isinstance(value, str | int | float):
+            project.issues.append(
+                Issue(
+                    "error",
+                    project.path,
+                    where,
+                    f"the value of attribute {aid!r} is not text",
+                    value=_short(value),
+                    fix="set the behaviour again in VIA",
+                    video=video,
+                )
+            )
+            continue
+        if str(aid) in temporal:
+            _check_option_ids(project, temporal[str(aid)], value, video)
         attribute = temporal.get(str(aid))
         if attribute is None:
             if str(aid) not in project.attributes:

@@ -33,7 +33,12 @@ class OptionError(DatasetError):
 
     def renamed(self, names: dict[str, str]) -> OptionError:
         """The same problems under other names (the command line's flags)."""
-        return OptionError([(names.get(name, name), text) for name, text in self.problems])
+        return OptionError(
+            [
+                (" + ".join(names.get(part, part) for part in name.split(" + ")), text)
+                for name, text in self.problems
+            ]
+        )
 
 
 def _choice(problems: list[tuple[str, str]], name: str, value: object, kind: object) -> None:
@@ -44,7 +49,7 @@ def _choice(problems: list[tuple[str, str]], name: str, value: object, kind: obj
 
 def _positive(problems: list[tuple[str, str]], name: str, value: float | None) -> None:
     if value is not None and not value > 0:  # also catches NaN
-        problems.append((name, f"must be positive (got {value})"))
+        problems.append((name, f"must be positive (got {value:g})"))
 
 
 def name_template_problem(template: str) -> str | None:
@@ -155,10 +160,10 @@ class PrepareOptions:
         for name in ("val_fraction", "test_fraction"):
             value = getattr(self, name)
             if not 0 <= value < 1:
-                problems.append((name, f"must be in [0, 1) (got {value})"))
-        if self.val_fraction + self.test_fraction >= 1:
+                problems.append((name, f"must be in [0, 1) (got {value:g})"))
+        if not problems and self.val_fraction + self.test_fraction >= 1:
             problems.append(
-                ("val_fraction", "plus test_fraction must stay below 1, leaving clips to train on")
+                ("val_fraction + test_fraction", "must stay below 1, leaving clips to train on")
             )
         _choice(problems, "split_by", self.split_by, SplitBy)
         if self.workers is not None and (

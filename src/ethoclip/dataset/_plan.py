@@ -49,7 +49,7 @@ class InvalidInputError(DatasetError):
         n = sum(1 for i in issues if i.severity == "error")
         super().__init__(
             f"{n} problem(s) in the input (listed above); nothing was written: fix them, or "
-            "pass --skip-invalid to leave the affected videos out"
+            "set skip_invalid (--skip-invalid) to leave the affected videos out"
         )
 
 
@@ -179,7 +179,8 @@ def plan_dataset(
     if not any(v.clips for v in videos):
         raise DatasetError(
             f"{root}: no clip to write ({_drop_text(videos)}); check the annotations, or use "
-            "--background keep / --windows video / a shorter --clip-len"
+            "background=keep, windows=video or a shorter clip_sec "
+            "(--background, --windows, --clip-len)"
         )
     labels = fixed_labels or sorted({i.label for v in videos for i in v.intervals})
     split_of_group, split_notes = _split(videos, options)

@@ -20,7 +20,7 @@ from ..media import check_encoder_settings
 from ._io import JOURNAL, journal_append, journal_read, journal_rewrite, write_text_atomic
 from ._options import PrepareOptions
 from ._plan import DatasetPlan, plan_dataset, video_key
-from ._records import MANIFEST, SPLITS, ClipRecord, manifest_text, read_manifest
+from ._records import LABEL_MAP, MANIFEST, SPLITS, ClipRecord, manifest_text, read_manifest
 from ._review import REVIEW_PAGE, write_review
 from ._summary import render_summary
 from ._write import STAGED_SUFFIX, ClipJob, Task, TaskResult, default_workers, make_tasks, run_tasks
@@ -188,9 +188,9 @@ def _result(plan: DatasetPlan, out: Path, records: list[ClipRecord], summary: st
 
 def _check_out_dir(out: Path, root: Path) -> None:
     if out.exists() and not out.is_dir():
-        raise DatasetError(f"{out}: exists and is not a folder; choose another --out")
+        raise DatasetError(f"{out}: exists and is not a folder; choose another output folder")
     if out.resolve() == root.resolve():
-        raise DatasetError(f"{out}: is the input folder; choose another --out")
+        raise DatasetError(f"{out}: is the input folder; choose another output folder")
     try:
         (out / JOURNAL).parent.mkdir(parents=True, exist_ok=True)
         probe = out / ".ethoclip" / ".write-test"
@@ -251,7 +251,7 @@ def _remove_stale(out: Path, keep: set[str], earlier: set[str]) -> int:
 
 
 def _write_outputs(out: Path, labels: list[str], records: list[ClipRecord], summary: str) -> None:
-    write_text_atomic(out / "label_map.txt", "".join(f"{name}\n" for name in labels))
+    write_text_atomic(out / LABEL_MAP, "".join(f"{name}\n" for name in labels))
     for split in SPLITS:
         lines = [" ".join([r.clip, *map(str, r.label_ids)]) for r in records if r.split == split]
         path = out / f"{split}.txt"

@@ -181,7 +181,7 @@ class Dataset:
             have = ", ".join(self.splits) or "none"
             raise DatasetError(
                 f"{self.root}: the dataset has no {name!r} clips (splits: {have}); pick one of "
-                "those, or prepare again with a --val-fraction/--test-fraction that makes it"
+                "those, or prepare again with a val_fraction/test_fraction that makes it"
             )
         return records
 

@@ -56,6 +56,12 @@ def open_container(path: Path) -> av.container.InputContainer:
     check_readable_file(path)
     try:
         return av.open(str(path), mode="r")
+    except UnicodeDecodeError:
+        # PyAV decodes the container's tags while opening; damaged ones are not text.
+        raise MediaError(
+            f"{path}: its metadata is damaged (not text); re-mux the video "
+            "(ffmpeg -i IN -map 0 -c copy -map_metadata -1 OUT.mp4)"
+        ) from None
     except av.FFmpegError as exc:
         raise MediaError(
             f"{path}: cannot be read as a video ({exc.strerror or exc}); "

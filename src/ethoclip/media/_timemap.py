@@ -152,6 +152,6 @@ def choose_time_map(
             notes.append(
                 f"streams {annotated.index} and {source.index}: shared-clock (identity) and "
                 f"progress (linear) mapping disagree by {gap:.1f} frames at the end; identity is "
-                "used: if both cameras recorded the same span, use --time-map linear"
+                "used: if both cameras recorded the same span, use the linear time map"
             )
     return time_map, notes

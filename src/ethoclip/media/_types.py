@@ -15,6 +15,13 @@ from ..errors import MediaError
 _VFR_RELATIVE_TOLERANCE = 0.02
 # Rates are reported as fractions with a denominator of at most this (30000/1001 is NTSC).
 RATE_DENOMINATOR = 1001
+# Rates cameras and encoders write: whole numbers and the NTSC family (N·1000/1001).
+COMMON_RATES = tuple(
+    sorted(
+        {Fraction(n) for n in range(1, 241)}
+        | {Fraction(n * 1000, 1001) for n in (24, 30, 48, 60, 120, 240)}
+    )
+)
 
 
 @dataclass(eq=False)
@@ -112,9 +119,18 @@ class StreamInfo:
             steps = np.diff(self.pts_ticks)
             if steps.size and int(steps.min()) == int(steps.max()) and steps[0] > 0:
                 return 1 / (int(steps[0]) * self.time_base)
-            span = int(self.pts_ticks[-1] - self.pts_ticks[0]) * self.time_base
+            span = float(int(self.pts_ticks[-1] - self.pts_ticks[0]) * self.time_base)
             if span > 0:
-                return Fraction((self.frames - 1) / span).limit_denominator(RATE_DENOMINATOR)
+                mean = (self.frames - 1) / span
+                # Each timestamp was rounded to some clock (at worst by the spread of the
+                # steps), so the span, and the rate, are only known to within that: take the
+                # closest common rate inside the margin (30000/1001 stored in milliseconds).
+                spread = float((int(steps.max()) - int(steps.min())) * self.time_base)
+                margin = mean * max(float(self.time_base), spread) / span
+                closest = min(COMMON_RATES, key=lambda rate: abs(float(rate) - mean))
+                if abs(float(closest) - mean) <= margin:
+                    return closest
+                return Fraction(mean).limit_denominator(RATE_DENOMINATOR)
         if self.avg_fps:
             return Fraction(self.avg_fps).limit_denominator(RATE_DENOMINATOR)
         return Fraction(30)
