@@ -139,3 +139,13 @@ def missing_videos_root(tmp_path: Path) -> Path:
     (session / "via").mkdir(parents=True)
     (session / "via" / "p.json").write_text(json.dumps(project))
     return tmp_path / "missing"
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(demo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``prepare`` of the demo project with default options, made once (read-only for tests)."""
+    from ethoclip.dataset import PrepareOptions, prepare_dataset
+
+    out = tmp_path_factory.mktemp("demo_dataset") / "ds"
+    prepare_dataset(demo_root, out, PrepareOptions(workers=2))
+    return out

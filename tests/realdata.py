@@ -140,6 +140,22 @@ def _deb_member(deb: Path, member: str) -> bytes:
     raise Unavailable(f"{deb.name}: no data archive")
 
 
+# Third-party files used as test data (never installed, never committed): the wheel's SHA-256.
+PACKAGES = {
+    "mmaction2==1.2.0": "4697af11801a7e7b45700a1d21cb27afb5350b28718c31ca19b65a927fde1614",
+}
+
+
+def fetch_package(requirement: str) -> Path:
+    """A registry package as a file in the cache (``pip download --no-deps``), hash-checked."""
+    path = _download(RealVideo(requirement, "", PACKAGES[requirement]))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != PACKAGES[requirement]:
+        path.unlink()
+        raise Unavailable(f"{requirement}: SHA-256 {digest[:16]} is not the pinned one; refetch")
+    return path
+
+
 def _download(spec: RealVideo) -> Path:
     folder = cache_dir() / "packages"
     folder.mkdir(exist_ok=True)

@@ -39,11 +39,9 @@ def opts(**plan: object) -> PrepareOptions:
     return PrepareOptions(plan=PlanOptions(**plan), **extra)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def dataset(demo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("prepared") / "ds"
-    prepare_dataset(demo_root, out, opts(workers=2))
-    return out
+@pytest.fixture
+def dataset(demo_dataset: Path) -> Path:
+    return demo_dataset
 
 
 def clip_codes(path: Path) -> tuple[list[int], av.video.stream.VideoStream]:

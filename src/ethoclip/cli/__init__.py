@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EthoclipError
-from . import demo, demo_data, doctor, prepare, probe, review, validate
+from . import config, demo, demo_data, doctor, list_, prepare, probe, review, validate
 
-COMMANDS = [demo, doctor, probe, validate, demo_data, prepare, review]
+COMMANDS = [demo, doctor, probe, validate, demo_data, prepare, review, config, list_]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -180,6 +180,15 @@ def _load_python(path: Path, text: str, chain: tuple[Path, ...]) -> Loaded:
     code = _BASE_REF.sub(lambda m: f"{BASE_KEY}.{m.group(1)}", text)
     if code != text:
         tree = ast.parse(code, filename=str(path))
+    # The file's own ``_base_ = …`` line has been read; running it would hide the bases.
+    tree.body = [
+        stmt
+        for stmt in tree.body
+        if not (
+            isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == BASE_KEY for t in stmt.targets)
+        )
+    ]
     namespace: dict[str, Any] = {
         "__file__": str(path),
         "__name__": "__ethoclip_config__",

@@ -6,6 +6,9 @@ ethoclip implements one, its registry has it under the same name.
 
 MMACTION2_TYPES = frozenset(
     (
+        # MMAction2's losses, written in configs as loss_cls=dict(type=...):
+        "BCELossWithLogits",
+        "CrossEntropyLoss",
         "AAGCN",
         "ACRNHead",
         "ANetMetric",

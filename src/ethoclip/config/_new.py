@@ -1,0 +1,163 @@
+"""``ethoclip config new``: a ready, commented config for a ``prepare`` folder and a model.
+
+Everything that must agree with the data is read from the data: the number of classes and
+multi-label mode from ``label_map.txt`` and the lists, the clip sampling from the clips' frame
+count, the schedule from the number of training clips. The user never keeps them in sync.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import __version__
+from ..dataset import load_dataset
+from ..errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    base: str  # shipped model config it inherits
+    kind: str  # "2d" (frames, TSN) or "3d" (clips)
+    frames: int  # frames per clip the backbone takes (3D), or segments (2D)
+    short_side: int  # resize before cropping
+    crop: int
+    batch_size: int
+    lr: float
+    pretrained: bool
+    about: str
+
+
+MODEL_FAMILIES = {
+    "tiny3d": ModelFamily("tiny3d", "3d", 16, 64, 56, 8, 3e-3, False, "small 3D CNN, CPU"),
+    "tsn_r18": ModelFamily("tsn_r18", "2d", 8, 128, 112, 8, 1e-4, True, "TSN, ResNet-18"),
+    "tsn_r50": ModelFamily("tsn_r50", "2d", 8, 256, 224, 8, 1e-4, True, "TSN, ResNet-50"),
+    "r2plus1d_r18": ModelFamily(
+        "r2plus1d_r18", "3d", 16, 128, 112, 4, 1e-4, True, "R(2+1)D-18, Kinetics"
+    ),
+    "swin3d_tiny": ModelFamily("swin3d_tiny", "3d", 16, 224, 224, 2, 1e-4, True, "Video Swin-T"),
+    "timesformer": ModelFamily(
+        "timesformer_base", "3d", 8, 224, 224, 2, 5e-5, True, "TimeSformer-B, Kinetics"
+    ),
+    "videomae": ModelFamily(
+        "videomae_base", "3d", 16, 224, 224, 2, 5e-5, True, "VideoMAE ViT-B, Kinetics"
+    ),
+}
+
+
+def epochs_for(num_train: int, *, pretrained: bool) -> int:
+    """Enough passes to show the model ~3000 clips from scratch (~1000 when fine-tuning),
+    within sensible bounds: few clips get many epochs, many clips few."""
+    seen = 1000 if pretrained else 3000
+    low, high = (3, 30) if pretrained else (10, 100)
+    return max(low, min(high, math.ceil(seen / max(num_train, 1))))
+
+
+def new_config(data_dir: str | Path, model: str) -> str:
+    """The text of a config that trains ``model`` on the ``prepare`` output ``data_dir``."""
+    if model not in MODEL_FAMILIES:
+        raise ConfigError(
+            f"--model {model!r} is not one ethoclip ships; use one of {', '.join(MODEL_FAMILIES)}"
+        )
+    family = MODEL_FAMILIES[model]
+    dataset = load_dataset(data_dir)
+    root = dataset.root.resolve()
+    train = dataset.split("train")
+    val_split = "val" if "val" in dataset.splits else "train"
+    clip_frames = min(r.num_frames for r in dataset.records)
+    fps = train[0].fps
+    multi = dataset.multi_label
+    epochs = epochs_for(len(train), pretrained=family.pretrained)
+    if family.kind == "3d":
+        interval = max(1, clip_frames // family.frames)
+        sample = f"clip_len={family.frames}, frame_interval={interval}, num_clips=1"
+        sampling_note = (
+            f"{family.frames} frames every {interval} of the clips' {clip_frames} "
+            f"({family.frames * interval / fps:.2f} s of {clip_frames / fps:.2f} s)"
+        )
+        shape = "NCTHW"
+    else:
+        sample = f"clip_len=1, frame_interval=1, num_clips={family.frames}"
+        sampling_note = f"{family.frames} segments of the clips' {clip_frames} frames (TSN)"
+        shape = "NCHW"
+    loss = "BCELossWithLogits" if multi else "CrossEntropyLoss"
+    metrics = (
+        "('mean_average_precision', 'mmit_mean_average_precision')"
+        if multi
+        else "('top_k_accuracy', 'mean_class_accuracy')"
+    )
+    s, c = family.short_side, family.crop
+    command = f"ethoclip config new --data {data_dir} --model {model}"
+    return f"""# Written by `{command}` (ethoclip {__version__}).
+# Dataset: {root}
+#   {dataset.num_classes} labels ({"multi-label" if multi else "single-label"}), \
+{len(train)} train / {len(dataset.records) - len(train)} held-out clips, \
+{clip_frames} frames at {fps:g} fps.
+# Model: {family.about}. Edit freely; `ethoclip config show THIS_FILE` shows where each value
+# comes from, `ethoclip train THIS_FILE` trains.
+_base_ = [
+    'ethoclip::_base_/models/{family.base}.py',
+    'ethoclip::_base_/schedules/adamw_cosine.py',
+    'ethoclip::_base_/default_runtime.py',
+]
+
+data_root = {str(root)!r}
+num_classes = {dataset.num_classes}  # = lines of label_map.txt
+max_epochs = {epochs}  # ~{1000 if family.pretrained else 3000} clips shown in all, for \
+{len(train)} training clips
+
+model = dict(
+    cls_head=dict(num_classes=num_classes, loss_cls=dict(type='{loss}'),
+                  # {"sigmoid" if multi else "softmax"} scores, averaged over views
+                  average_clips='prob'))
+
+# Sampling: {sampling_note}.
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', {sample}),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, {s})),
+    dict(type='RandomResizedCrop', area_range=(0.6, 1.0)),
+    dict(type='Resize', scale=({c}, {c}), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='{shape}'),
+    dict(type='PackActionInputs'),
+]
+val_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', {sample}, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, {s})),
+    dict(type='CenterCrop', crop_size={c}),
+    dict(type='FormatShape', input_format='{shape}'),
+    dict(type='PackActionInputs'),
+]
+test_pipeline = val_pipeline
+
+clip_dataset = dict(type='VideoDataset', data_prefix=dict(video=data_root),
+               multi_class={multi}, num_classes=num_classes)
+train_dataloader = dict(
+    batch_size={family.batch_size}, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(**clip_dataset, ann_file=data_root + '/train.txt', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size={family.batch_size}, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(**clip_dataset, ann_file=data_root + '/{val_split}.txt', pipeline=val_pipeline,
+                 test_mode=True))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='AccMetric', metric_list={metrics})
+test_evaluator = val_evaluator
+
+train_cfg = dict(max_epochs=max_epochs)
+optim_wrapper = dict(optimizer=dict(lr={family.lr:g}))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min={family.lr / 100:g},
+         by_epoch=True, begin=1, end=max_epochs),
+]
+auto_scale_lr = dict(enable=False, base_batch_size={family.batch_size})
+"""
