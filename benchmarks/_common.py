@@ -12,13 +12,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.realdata (the registry-package fetcher)
 
-from tests.realdata import Unavailable, fetch, ffmpeg_binary  # noqa: E402
+from tests.realdata import Unavailable, fetch, fetch_package, ffmpeg_binary  # noqa: E402
 
 __all__ = [
     "Timing",
     "Unavailable",
     "best_of",
     "fetch",
+    "fetch_package",
     "ffmpeg_binary",
     "long_video",
     "timed",

@@ -5,6 +5,7 @@ No torch here.
 """
 
 from ._inputs import VIDEO_EXTENSIONS, Inputs, Session, find_sessions, load_inputs
+from ._lists import ListEntry, read_list_file
 from ._names import safe_name
 from ._options import (
     DEFAULT_NAME_TEMPLATE,
@@ -45,6 +46,7 @@ __all__ = [
     "DatasetPlan",
     "Inputs",
     "InvalidInputError",
+    "ListEntry",
     "OptionError",
     "PlanOptions",
     "PrepareOptions",
@@ -62,6 +64,7 @@ __all__ = [
     "plan_windows",
     "prepare_dataset",
     "read_label_map",
+    "read_list_file",
     "read_manifest",
     "safe_name",
     "video_key",

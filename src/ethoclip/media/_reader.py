@@ -14,6 +14,7 @@ from typing import cast
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from ..errors import MediaError
 from ._probe import open_container, probe_video
@@ -59,6 +60,8 @@ class VideoReader:
         self._turns = self.info.turns if upright else 0
         self._decoded: Iterator[av.VideoFrame] | None = None
         self._last_ticks: int | None = None
+        # One scaler for the reader: PyAV's frame.to_ndarray(width=…) sets up a new one per frame.
+        self._scaler = VideoReformatter()
 
     def __enter__(self) -> VideoReader:
         return self
@@ -72,6 +75,11 @@ class VideoReader:
     @property
     def num_frames(self) -> int:
         return self.info.frames
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the frames this reader returns (upright when asked)."""
+        return display_size(self.info.width or 0, self.info.height or 0, self._turns)
 
     def indices_at_times(self, times_sec: Sequence[float] | np.ndarray) -> np.ndarray:
         """Frame indices on screen at each time; a MediaError for times outside the stream."""
@@ -122,7 +130,9 @@ class VideoReader:
         if size is not None and self._turns % 2:
             coded_size = (size[1], size[0])  # scale before turning: swap the sides
         for index, frame in self.iter_av_frames(indices):
-            yield index, rotate_rgb(_to_rgb(frame, coded_size), self._turns)
+            width, height = coded_size or (None, None)
+            rgb = self._scaler.reformat(frame, format="rgb24", width=width, height=height)
+            yield index, rotate_rgb(rgb.to_ndarray(), self._turns)
 
     def iter_av_frames(
         self, indices: Sequence[int] | np.ndarray
@@ -193,13 +203,6 @@ class VideoReader:
             ) from None
         self._decoded = None
         return None
-
-
-def _to_rgb(frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
-    if size is None:
-        return frame.to_ndarray(format="rgb24")
-    width, height = size
-    return frame.to_ndarray(format="rgb24", width=width, height=height)
 
 
 def read_frames(

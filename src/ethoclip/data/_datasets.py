@@ -1,0 +1,230 @@
+"""Torch datasets of clips: MMAction2's ``VideoDataset`` over a list file, and ``ClipDataset``
+over a ``prepare`` folder by split.
+
+The number of classes and the multi-label mode come from the data (``label_map.txt`` beside the
+list, the labels in the lines) unless the config sets them; a disagreement is an error naming
+both values. Problems in the lines (an id out of range, a missing clip) name file and line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+from ..dataset import LABEL_MAP, load_dataset, read_label_map, read_list_file
+from ..registry import config_error
+from ._pipeline import Compose
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    label_ids: tuple[int, ...]
+    where: str  # "list.txt:12" or "manifest.jsonl: clip …", for errors
+
+
+class ClipSamples(Dataset[dict[str, Any]]):
+    """Samples + labels + a pipeline; what both datasets share."""
+
+    def __init__(
+        self,
+        samples: list[Sample],
+        pipeline: Sequence[Mapping[str, Any] | Callable[..., Any]],
+        *,
+        source: str,
+        class_names: list[str] | None,
+        num_classes: int | None,
+        multi_class: bool | None,
+        start_index: int,
+        test_mode: bool,
+    ) -> None:
+        if not samples:
+            raise config_error(
+                None,
+                f"{source} holds no clips (an empty split); prepare a dataset with clips in it",
+            )
+        self.source = source
+        self.samples = samples
+        self.test_mode = test_mode
+        self.start_index = start_index
+        several = next((s for s in samples if len(s.label_ids) != 1), None)
+        if multi_class is False and several is not None:
+            raise config_error(
+                "multi_class",
+                f"is False, but {several.where} has {len(several.label_ids)} labels (multi-label "
+                "data); set multi_class=True or leave it to the data",
+            )
+        data_multi = several is not None
+        self.multi_label = bool(multi_class) if multi_class is not None else data_multi
+        found = len(class_names) if class_names is not None else None
+        if num_classes is not None and found is not None and num_classes != found:
+            raise config_error(
+                "num_classes",
+                f"is {num_classes} in the config but {found} in {LABEL_MAP} of {source}; "
+                "make them agree (or leave num_classes out to take it from the data)",
+            )
+        if num_classes is None:
+            num_classes = found
+        if num_classes is None:
+            if self.multi_label:
+                raise config_error(
+                    "num_classes",
+                    f"is needed for multi-label data ({source} has no {LABEL_MAP} beside it)",
+                )
+            num_classes = max(max(s.label_ids) for s in samples if s.label_ids) + 1
+        bad = [s for s in samples if any(i >= num_classes for i in s.label_ids)]
+        if bad:
+            more = f"; {len(bad) - 1} more line(s) like it" if len(bad) > 1 else ""
+            raise config_error(
+                None,
+                f"{bad[0].where}: label id {max(bad[0].label_ids)} is not below the number of "
+                f"classes ({num_classes}){more}",
+            )
+        missing = [s for s in samples if not s.path.is_file()]
+        if missing:
+            raise config_error(
+                None,
+                f"{missing[0].where}: clip {missing[0].path} not found"
+                f"{f' ({len(missing) - 1} more missing)' if len(missing) > 1 else ''}; check "
+                "data_prefix / the dataset folder",
+            )
+        self.num_classes = num_classes
+        self.class_names = class_names or [str(i) for i in range(num_classes)]
+        self.pipeline = Compose(pipeline)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def target(self, index: int) -> torch.Tensor | int:
+        """Multi-hot float vector (multi-label; none = background) or a class id."""
+        ids = self.samples[index].label_ids
+        if self.multi_label:
+            onehot = torch.zeros(self.num_classes)
+            onehot[list(ids)] = 1.0
+            return onehot
+        return ids[0] if ids else -1
+
+    def label_matrix(self) -> torch.Tensor:
+        """(N, K) multi-hot targets of every sample, in order."""
+        matrix = torch.zeros(len(self), self.num_classes)
+        for row, sample in enumerate(self.samples):
+            matrix[row, list(sample.label_ids)] = 1.0
+        return matrix
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        sample = self.samples[index]
+        results = {
+            "filename": str(sample.path),
+            "label": self.target(index),
+            "start_index": self.start_index,
+            "modality": "RGB",
+            "sample_idx": index,
+        }
+        packed = self.pipeline(results)
+        if not isinstance(packed, dict) or "inputs" not in packed:
+            raise config_error(None, "the pipeline must end with PackActionInputs")
+        packed["index"] = index
+        return packed
+
+
+def _join(root: str | None, path: str) -> Path:
+    return Path(path) if root is None or os.path.isabs(path) else Path(root) / path
+
+
+class VideoDataset(ClipSamples):
+    """MMAction2's ``VideoDataset``: a list file of ``path label …`` lines."""
+
+    def __init__(
+        self,
+        ann_file: str,
+        pipeline: Sequence[Mapping[str, Any] | Callable[..., Any]],
+        data_prefix: Mapping[str, str] | None = None,
+        data_root: str | None = None,
+        multi_class: bool | None = None,
+        num_classes: int | None = None,
+        start_index: int = 0,
+        modality: str = "RGB",
+        test_mode: bool = False,
+        delimiter: str = " ",
+    ) -> None:
+        if modality != "RGB":
+            raise config_error("modality", f"only 'RGB' is supported, not {modality!r}")
+        prefix = dict(data_prefix or {}).get("video", "") or ""
+        list_path = _join(data_root, ann_file)
+        entries = read_list_file(list_path, delimiter=delimiter)
+        folder = _join(data_root, prefix) if prefix else (Path(data_root) if data_root else None)
+        samples = [
+            Sample(
+                folder / e.path if folder is not None else Path(e.path),
+                e.label_ids,
+                f"{list_path}:{e.line}",
+            )
+            for e in entries
+        ]
+        label_map = list_path.parent / LABEL_MAP
+        names = read_label_map(label_map) if label_map.is_file() else None
+        super().__init__(
+            samples,
+            pipeline,
+            source=str(list_path),
+            class_names=names,
+            num_classes=num_classes,
+            multi_class=multi_class,
+            start_index=start_index,
+            test_mode=test_mode,
+        )
+
+
+class ClipDataset(ClipSamples):
+    """One split of a ``prepare`` folder, read through its manifest."""
+
+    def __init__(
+        self,
+        data_root: str,
+        pipeline: Sequence[Mapping[str, Any] | Callable[..., Any]],
+        split: str = "train",
+        multi_class: bool | None = None,
+        num_classes: int | None = None,
+        test_mode: bool = False,
+    ) -> None:
+        dataset = load_dataset(data_root)
+        records = dataset.split(split)
+        samples = [
+            Sample(
+                dataset.path(r), r.label_ids, f"{dataset.root / 'manifest.jsonl'}: clip {r.clip}"
+            )
+            for r in records
+        ]
+        self.records = records
+        super().__init__(
+            samples,
+            pipeline,
+            source=f"{dataset.root} ({split})",
+            class_names=list(dataset.labels),
+            num_classes=num_classes,
+            multi_class=multi_class if multi_class is not None else dataset.multi_label,
+            start_index=0,
+            test_mode=test_mode,
+        )
+
+
+def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """A batch: inputs stacked to (N, views, …) uint8, targets stacked, metadata listed."""
+    shapes = {tuple(s["inputs"].shape) for s in samples}
+    if len(shapes) > 1:
+        raise ValueError(
+            f"samples of one batch have different shapes {sorted(shapes)}: end the pipeline with "
+            "a fixed-size crop or Resize(keep_ratio=False)"
+        )
+    return {
+        "inputs": torch.stack([s["inputs"] for s in samples]),
+        "label": torch.stack([s["label"] for s in samples]),
+        "index": torch.tensor([s["index"] for s in samples]),
+        "meta": [s["meta"] for s in samples],
+    }

@@ -1,0 +1,85 @@
+"""A torch ``DataLoader`` from an MMAction2 ``*_dataloader`` config dict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from torch.utils.data import DataLoader
+
+from ..registry import DATA_SAMPLERS, DATASETS, building, config_error, current_key
+from ._datasets import ClipSamples, collate
+
+LOADER_KEYS = {
+    "batch_size",
+    "num_workers",
+    "persistent_workers",
+    "sampler",
+    "dataset",
+    "pin_memory",
+    "drop_last",
+    "collate_fn",
+    "prefetch_factor",
+}
+
+
+def build_dataset(
+    cfg: Mapping[str, Any], *, key: str, defaults: Mapping[str, Any] | None = None
+) -> ClipSamples:
+    dataset = DATASETS.build(cfg, default_args=defaults, key=key)
+    if not isinstance(dataset, ClipSamples):
+        raise config_error(None, f"{key}: {type(dataset).__name__} is not a clip dataset")
+    return dataset
+
+
+def build_dataloader(
+    cfg: Mapping[str, Any],
+    *,
+    key: str,
+    training: bool,
+    dataset_defaults: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+) -> DataLoader[Any]:
+    """``dict(batch_size=…, num_workers=…, sampler=dict(type='DefaultSampler', shuffle=…),
+    dataset=dict(…))`` → a DataLoader whose batches are ``collate``'s dicts."""
+    with building(key):
+        unknown = set(cfg) - LOADER_KEYS
+        if unknown:
+            name = sorted(unknown)[0]
+            raise config_error(
+                name, f"is not a dataloader setting ({', '.join(sorted(LOADER_KEYS))})"
+            )
+        if "dataset" not in cfg:
+            raise config_error(
+                "dataset", "is missing: a dataloader needs dict(dataset=dict(type=…))"
+            )
+        dataset = build_dataset(
+            cfg["dataset"], key=current_key("dataset"), defaults=dataset_defaults
+        )
+        sampler_cfg = dict(cfg.get("sampler") or {"type": "DefaultSampler", "shuffle": training})
+        sampler_cfg.setdefault("round_up", training)
+        if seed is not None:
+            sampler_cfg.setdefault("seed", seed)
+        sampler = DATA_SAMPLERS.build(sampler_cfg, default_args={"dataset": dataset}, key="sampler")
+        collate_fn = cfg.get("collate_fn")
+        if collate_fn not in (None, {"type": "default_collate"}, {"type": "pseudo_collate"}):
+            raise config_error("collate_fn", "custom collate functions are not supported")
+        workers = int(cfg.get("num_workers", 0))
+        batch_size = cfg.get("batch_size", 1)
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise config_error("batch_size", f"must be a whole number ≥ 1 (got {batch_size!r})")
+        extra: dict[str, Any] = {}
+        if workers > 0:
+            extra["persistent_workers"] = bool(cfg.get("persistent_workers", False))
+            if cfg.get("prefetch_factor") is not None:
+                extra["prefetch_factor"] = int(cfg["prefetch_factor"])
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            sampler=sampler,
+            num_workers=workers,
+            collate_fn=collate,
+            pin_memory=bool(cfg.get("pin_memory", False)),
+            drop_last=bool(cfg.get("drop_last", False)),
+            **extra,
+        )

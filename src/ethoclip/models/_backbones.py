@@ -1,0 +1,314 @@
+"""CNN backbones under MMAction2's names, built from torchvision's models.
+
+Every backbone has ``out_channels`` (what the head receives). Arguments MMAction2 has but
+torchvision's structure cannot honour are errors, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from ..registry import config_error
+from ._weights import load_into, state_dict_from
+
+RESNETS = {18: "resnet18", 34: "resnet34", 50: "resnet50", 101: "resnet101", 152: "resnet152"}
+
+
+def _must_be(name: str, value: Any, allowed: Any, why: str) -> None:
+    if value != allowed:
+        raise config_error(name, f"must be {allowed!r} here (got {value!r}): {why}")
+
+
+def _freeze(modules: Sequence[nn.Module]) -> None:
+    for module in modules:
+        module.eval()
+        for param in module.parameters():
+            param.requires_grad = False
+
+
+def _bn_eval(module: nn.Module) -> None:
+    for m in module.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.eval()
+
+
+class ResNet(nn.Module):
+    """torchvision's ResNet-18/34/50/101/152 without its classifier, applied per frame.
+
+    ``pretrained``: weights (URL, ``torchvision://…``, file); MMAction2's TSN config names
+    torchvision's ResNet-50 URL. ``norm_eval`` keeps BatchNorm statistics fixed while
+    training; ``frozen_stages`` freezes the stem and the first N stages.
+    """
+
+    def __init__(
+        self,
+        depth: int,
+        pretrained: str | None = None,
+        torchvision_pretrain: bool = True,
+        in_channels: int = 3,
+        num_stages: int = 4,
+        out_indices: Sequence[int] = (3,),
+        frozen_stages: int = -1,
+        norm_eval: bool = False,
+        partial_bn: bool = False,
+        with_cp: bool = False,
+    ) -> None:
+        super().__init__()
+        import torchvision
+
+        if depth not in RESNETS:
+            raise config_error(
+                "depth", f"must be one of {', '.join(map(str, RESNETS))} (got {depth})"
+            )
+        _must_be("in_channels", in_channels, 3, "torchvision's ResNets take RGB")
+        _must_be("num_stages", num_stages, 4, "torchvision's ResNets have 4 stages")
+        _must_be("out_indices", tuple(out_indices), (3,), "only the last stage feeds the head")
+        if not -1 <= frozen_stages <= 4:
+            raise config_error("frozen_stages", f"must be -1…4 (got {frozen_stages})")
+        net = getattr(torchvision.models, RESNETS[depth])(weights=None)
+        self.conv1, self.bn1, self.relu, self.maxpool = net.conv1, net.bn1, net.relu, net.maxpool
+        self.layer1, self.layer2, self.layer3, self.layer4 = (
+            net.layer1,
+            net.layer2,
+            net.layer3,
+            net.layer4,
+        )
+        self.out_channels = net.fc.in_features
+        self.frozen_stages, self.norm_eval, self.partial_bn, self.with_cp = (
+            frozen_stages,
+            norm_eval,
+            partial_bn,
+            with_cp,
+        )
+        if pretrained:
+            state = state_dict_from(pretrained)
+            if not torchvision_pretrain:
+                state = mmaction_resnet_keys(state)
+            load_into(self, state, source=pretrained, ignore=("fc.",))
+        self._freeze_stages()
+
+    def _freeze_stages(self) -> None:
+        if self.frozen_stages >= 0:
+            _freeze(
+                [
+                    self.conv1,
+                    self.bn1,
+                    *[getattr(self, f"layer{i}") for i in range(1, self.frozen_stages + 1)],
+                ]
+            )
+
+    def train(self, mode: bool = True) -> ResNet:
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            _bn_eval(self)
+        if (
+            mode and self.partial_bn
+        ):  # TSN's partial BN: only the first BN keeps learning statistics
+            for m in list(self.modules())[2:]:
+                if isinstance(m, nn.BatchNorm2d) and m is not self.bn1:
+                    m.eval()
+                    m.weight.requires_grad = m.bias.requires_grad = False
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) → (B, C, H/32, W/32)."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
+            if self.with_cp and x.requires_grad:
+                x = torch.utils.checkpoint.checkpoint(layer, x, use_reentrant=False)
+            else:
+                x = layer(x)
+        return x
+
+
+def mmaction_resnet_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """MMAction2's ResNet names → torchvision's: ``conv1.conv.weight`` → ``conv1.weight``,
+    ``conv1.bn.*`` → ``bn1.*``, ``layerA.B.convN.bn`` → ``layerA.B.bnN``, ``downsample.conv`` →
+    ``downsample.0``, ``downsample.bn`` → ``downsample.1``."""
+    out = {}
+    for key, value in state.items():
+        new = key
+        if new.startswith("conv1.conv."):
+            new = "conv1." + new[len("conv1.conv.") :]
+        elif new.startswith("conv1.bn."):
+            new = "bn1." + new[len("conv1.bn.") :]
+        else:
+            parts = new.split(".")
+            if len(parts) >= 4 and parts[0].startswith("layer"):
+                block, kind = parts[2], parts[3]
+                if block.startswith("conv") and kind == "conv":
+                    new = ".".join([*parts[:2], block, *parts[4:]])
+                elif block.startswith("conv") and kind == "bn":
+                    new = ".".join([*parts[:2], "bn" + block[4:], *parts[4:]])
+                elif block == "downsample":
+                    new = ".".join(
+                        [*parts[:2], "downsample", "0" if kind == "conv" else "1", *parts[4:]]
+                    )
+        out[new] = value
+    return out
+
+
+class _TorchvisionVideoNet(nn.Module):
+    """A torchvision video ResNet, no pooling or classifier: (B, 3, T, H, W) → (B, C, t, h, w)."""
+
+    builder = ""
+
+    def __init__(
+        self,
+        depth: int,
+        pretrained: str | None,
+        norm_eval: bool,
+        frozen_stages: int,
+        in_channels: int,
+    ) -> None:
+        super().__init__()
+        from torchvision.models import video
+
+        _must_be("depth", depth, 18, f"torchvision has {self.builder} at depth 18 only")
+        _must_be("in_channels", in_channels, 3, "torchvision's video models take RGB")
+        net = getattr(video, self.builder)(weights=None)
+        self.stem = net.stem
+        self.layer1, self.layer2, self.layer3, self.layer4 = (
+            net.layer1,
+            net.layer2,
+            net.layer3,
+            net.layer4,
+        )
+        self.out_channels = net.fc.in_features
+        self.norm_eval, self.frozen_stages = norm_eval, frozen_stages
+        if pretrained:
+            load_into(self, state_dict_from(pretrained), source=pretrained, ignore=("fc.",))
+        self.train()
+
+    def train(self, mode: bool = True) -> _TorchvisionVideoNet:
+        super().train(mode)
+        if self.frozen_stages >= 0:
+            _freeze(
+                [self.stem, *[getattr(self, f"layer{i}") for i in range(1, self.frozen_stages + 1)]]
+            )
+        if mode and self.norm_eval:
+            _bn_eval(self)
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+
+class ResNet2Plus1d(_TorchvisionVideoNet):
+    """R(2+1)D-18 (torchvision; Kinetics-400 weights: ``torchvision://R2Plus1D_18_Weights.KINETICS400_V1``)."""
+
+    builder = "r2plus1d_18"
+
+    def __init__(
+        self,
+        depth: int = 18,
+        pretrained: str | None = None,
+        norm_eval: bool = False,
+        frozen_stages: int = -1,
+        in_channels: int = 3,
+    ) -> None:
+        super().__init__(depth, pretrained, norm_eval, frozen_stages, in_channels)
+
+
+class ResNet3d(_TorchvisionVideoNet):
+    """R3D-18 (torchvision; Kinetics-400 weights: ``torchvision://R3D_18_Weights.KINETICS400_V1``)."""
+
+    builder = "r3d_18"
+
+    def __init__(
+        self,
+        depth: int = 18,
+        pretrained: str | None = None,
+        norm_eval: bool = False,
+        frozen_stages: int = -1,
+        in_channels: int = 3,
+    ) -> None:
+        super().__init__(depth, pretrained, norm_eval, frozen_stages, in_channels)
+
+
+class SwinTransformer3D(nn.Module):
+    """Video Swin (torchvision's swin3d_t/s/b; ``pretrained='torchvision://Swin3D_T_Weights.KINETICS400_V1'``)."""
+
+    ARCHS: ClassVar[dict[str, str]] = {"tiny": "swin3d_t", "small": "swin3d_s", "base": "swin3d_b"}
+
+    def __init__(
+        self,
+        arch: str = "tiny",
+        pretrained: str | None = None,
+        drop_path_rate: float = 0.1,
+        patch_size: Sequence[int] = (2, 4, 4),
+        window_size: Sequence[int] = (8, 7, 7),
+        in_channels: int = 3,
+    ) -> None:
+        super().__init__()
+        from torchvision.models import video
+
+        if arch not in self.ARCHS:
+            raise config_error("arch", f"must be one of {', '.join(self.ARCHS)} (got {arch!r})")
+        _must_be("patch_size", tuple(patch_size), (2, 4, 4), "torchvision's Video Swin uses 2×4×4")
+        _must_be(
+            "window_size", tuple(window_size), (8, 7, 7), "torchvision's Video Swin uses 8×7×7"
+        )
+        _must_be("in_channels", in_channels, 3, "Video Swin takes RGB")
+        net = getattr(video, self.ARCHS[arch])(weights=None)
+        # torchvision builds every Video Swin with stochastic depth 0.1 (rising per block):
+        # rescale it to the configured rate.
+        from torchvision.ops import StochasticDepth
+
+        for module in net.modules():
+            if isinstance(module, StochasticDepth):
+                module.p = module.p * drop_path_rate / 0.1
+        self.patch_embed, self.pos_drop, self.features, self.norm = (
+            net.patch_embed,
+            net.pos_drop,
+            net.features,
+            net.norm,
+        )
+        self.out_channels = net.head.in_features
+        if pretrained:
+            load_into(
+                self, state_dict_from(pretrained), source=pretrained, ignore=("head.", "avgpool.")
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 3, T, H, W) → (B, C, T/2, H/32, W/32)."""
+        x = self.norm(self.features(self.pos_drop(self.patch_embed(x))))
+        return x.permute(0, 4, 1, 2, 3)
+
+
+class TinyVideoNet(nn.Module):
+    """A small 3D CNN (conv–BN–ReLU–pool blocks): trains in minutes on a CPU. No weights."""
+
+    def __init__(
+        self,
+        widths: Sequence[int] = (16, 32, 64, 128),
+        in_channels: int = 3,
+        pretrained: str | None = None,
+    ) -> None:
+        super().__init__()
+        if not widths or any(not isinstance(w, int) or w < 1 for w in widths):
+            raise config_error("widths", f"must be positive whole numbers (got {widths!r})")
+        layers: list[nn.Module] = []
+        channels = in_channels
+        for i, width in enumerate(widths):
+            layers += [
+                nn.Conv3d(channels, width, kernel_size=3, padding=1, bias=False),
+                nn.BatchNorm3d(width),
+                nn.ReLU(inplace=True),
+                # Time is pooled from the second block on: early layers see motion at full rate.
+                nn.MaxPool3d((1, 2, 2) if i == 0 else (2, 2, 2), ceil_mode=True),
+            ]
+            channels = width
+        self.features = nn.Sequential(*layers)
+        self.out_channels = channels
+        if pretrained:
+            load_into(self, state_dict_from(pretrained), source=pretrained)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)
