@@ -9,9 +9,35 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import EthoclipError
-from . import config, demo, demo_data, doctor, list_, prepare, probe, review, validate
+from . import (
+    browse,
+    config,
+    demo,
+    demo_data,
+    doctor,
+    list_,
+    prepare,
+    probe,
+    review,
+    test,
+    train,
+    validate,
+)
 
-COMMANDS = [demo, doctor, probe, validate, demo_data, prepare, review, config, list_]
+COMMANDS = [
+    demo,
+    doctor,
+    probe,
+    validate,
+    demo_data,
+    prepare,
+    review,
+    config,
+    list_,
+    browse,
+    train,
+    test,
+]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -9,11 +9,13 @@ both values. Problems in the lines (an id out of range, a missing clip) name fil
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
@@ -30,7 +32,15 @@ class Sample:
 
 
 class ClipSamples(Dataset[dict[str, Any]]):
-    """Samples + labels + a pipeline; what both datasets share."""
+    """Samples + labels + a pipeline; what both datasets share.
+
+    Random augmentation is seeded per sample from (``seed``, epoch, index), so a sample looks
+    the same whichever worker or process loads it, and a resumed run sees exactly the
+    batches an uninterrupted one would. ``DefaultSampler`` passes the epoch inside the key
+    (``epoch × len + index``); a plain index means epoch 0.
+    """
+
+    seed = 0
 
     def __init__(
         self,
@@ -117,7 +127,11 @@ class ClipSamples(Dataset[dict[str, Any]]):
             matrix[row, list(sample.label_ids)] = 1.0
         return matrix
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, key: int) -> dict[str, Any]:
+        epoch, index = divmod(int(key), len(self.samples))
+        seed = (self.seed * 1_000_003 + epoch * 10_007 + index) % 2**32
+        random.seed(seed)
+        np.random.seed(seed)
         sample = self.samples[index]
         results = {
             "filename": str(sample.path),

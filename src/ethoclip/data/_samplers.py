@@ -48,7 +48,9 @@ class DefaultSampler(Sampler[int]):
         return indices[rank::world]
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._indices())
+        # Keys carry the epoch (epoch × len + index): datasets seed augmentation with it.
+        offset = self.epoch * len(self.dataset)
+        return iter([offset + i for i in self._indices()])
 
     def __len__(self) -> int:
         return len(self._indices())

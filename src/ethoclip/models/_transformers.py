@@ -51,6 +51,7 @@ class TimeSformer(nn.Module):
         transformer_layers: Any = None,
         attention_type: str = "divided_space_time",
         norm_cfg: Mapping[str, Any] | None = None,
+        hf_config: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         from transformers import TimesformerConfig, TimesformerModel
@@ -69,7 +70,11 @@ class TimeSformer(nn.Module):
             raise config_error(
                 "norm_cfg", f"only LayerNorm ('LN') is supported, not {norm.get('type')!r}"
             )
-        if pretrained and _is_hf(pretrained):
+        if hf_config is not None:
+            # Rebuilding a trained model (from a checkpoint): the exact architecture it had,
+            # whatever hub config it started from; its weights come from the checkpoint.
+            self.model = TimesformerModel(TimesformerConfig.from_dict(dict(hf_config)))
+        elif pretrained and _is_hf(pretrained):
             from transformers import TimesformerForVideoClassification
 
             loaded = hf_pretrained(pretrained, TimesformerForVideoClassification.from_pretrained)
@@ -203,6 +208,7 @@ class VisionTransformer(nn.Module):
         use_mean_pooling: bool = True,
         pretrained: str | None = None,
         return_feat_map: bool = False,
+        hf_config: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         from transformers import VideoMAEConfig, VideoMAEModel
@@ -219,7 +225,12 @@ class VisionTransformer(nn.Module):
                     name, f"{value!r} is not supported by transformers' VideoMAE; use {default!r}"
                 )
         eps = float(dict(norm_cfg or {"eps": 1e-6}).get("eps", 1e-6))
-        if pretrained:
+        if hf_config is not None:  # rebuilding a trained model: its exact architecture
+            self.model = VideoMAEModel(VideoMAEConfig.from_dict(dict(hf_config)))
+            hidden = self.model.config.hidden_size
+            eps = float(getattr(self.model.config, "fc_norm_eps", 1e-5))
+            self.fc_norm = nn.LayerNorm(hidden, eps=eps) if use_mean_pooling else None
+        elif pretrained:
             if not _is_hf(pretrained):
                 raise config_error(
                     "pretrained",

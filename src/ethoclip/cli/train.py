@@ -1,0 +1,83 @@
+"""ethoclip train: train a config; checkpoints, logs and curves in the work dir."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ._common import add_command
+from .config import add_cfg_options, load
+
+
+def _devices(value: str) -> int | str:
+    return int(value) if value.isdigit() else value
+
+
+def register(sub: Any) -> None:
+    p = add_command(
+        sub,
+        "train",
+        help="train a recognizer from a config (MMAction2's format)",
+        example="ethoclip train feb_tiny3d.py --work-dir work_dirs/feb "
+        "--cfg-options train_cfg.max_epochs=20",
+        description="Train the model a config describes. The work dir gets the resolved config "
+        "(config.py, and config_origins.txt with where each value came from), log.jsonl, "
+        "TensorBoard logs (tb/), checkpoints (epoch_N.ckpt, last.ckpt, best_<metric>.ckpt) and "
+        "curves.png. Several GPUs or machines: --devices / --num-nodes, or launch with torchrun "
+        "or under SLURM (see the README).",
+    )
+    p.add_argument("config", metavar="CONFIG")
+    p.add_argument("--work-dir", type=Path, metavar="DIR", help="default: work_dirs/<config name>")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        metavar="CKPT",
+        help="continue a run: from CKPT, or from the work dir's last.ckpt",
+    )
+    add_cfg_options(p)
+    p.add_argument(
+        "--devices",
+        type=_devices,
+        default="auto",
+        help="processes per machine (GPUs), default auto",
+    )
+    p.add_argument("--num-nodes", type=int, default=1, help="machines (default 1)")
+    p.add_argument("--accelerator", choices=("auto", "cpu", "gpu"), default="auto")
+    p.add_argument(
+        "--amp", action="store_true", help="mixed precision (float16 on GPUs, bfloat16 on CPUs)"
+    )
+    p.add_argument("--seed", type=int, help="default: randomness.seed of the config, else 0")
+    p.add_argument(
+        "--reinit-head",
+        action="store_true",
+        help="load_from a model trained on other labels: new head",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..engine import TrainOptions, train
+
+    cfg = load(args.config, args.cfg_options)
+    result = train(
+        cfg,
+        TrainOptions(
+            work_dir=args.work_dir,
+            resume=args.resume,
+            devices=args.devices,
+            num_nodes=args.num_nodes,
+            accelerator=args.accelerator,
+            amp=args.amp,
+            seed=args.seed,
+            reinit_head=args.reinit_head,
+            progress_bar=not args.no_progress,
+        ),
+    )
+    best = result.best
+    if best:
+        print(f"best {best['metric']} {best['value']:.4f} at epoch {best['epoch']}")
+    print(f"work dir: {result.work_dir} (checkpoints, log.jsonl, curves.png, tb/)")
+    return 0

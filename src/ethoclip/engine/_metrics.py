@@ -1,0 +1,237 @@
+"""Metrics, as MMAction2 defines them (formats.md §2.4), computed with torchmetrics.
+
+Multi-label: class-wise mAP (step-wise AP per class, classes without a positive left out),
+MMIT mAP (AP per sample over classes, samples without a positive left out rather than turning
+the mean into NaN), per-class AP, per-class thresholds at the best F1 on validation, micro and
+macro F1 at those thresholds, label co-occurrence. Single-label: top-1, top-5, mean class
+accuracy, confusion matrix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torchmetrics.functional.classification as tmf
+
+from ..registry import config_error
+
+MULTI_LABEL_METRICS = ("mean_average_precision", "mmit_mean_average_precision")
+SINGLE_LABEL_METRICS = ("top_k_accuracy", "mean_class_accuracy")
+# Short names for metrics.json and checkpoint files; AccMetric logs MMAction2's "acc/<name>".
+SHORT = {
+    "mean_average_precision": "mAP",
+    "mmit_mean_average_precision": "mmit_mAP",
+    "mean_class_accuracy": "mean_class_accuracy",
+}
+
+
+def average_precision_per_class(scores: torch.Tensor, labels: torch.Tensor) -> list[float]:
+    """AP of each class column (NaN for a class with no positive)."""
+    scores, labels = scores.float(), (labels > 0.5).long()
+    out = []
+    for k in range(scores.shape[1]):
+        if labels[:, k].sum() == 0:
+            out.append(math.nan)
+        else:
+            out.append(float(tmf.binary_average_precision(scores[:, k], labels[:, k])))
+    return out
+
+
+def mean_average_precision(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    """MMAction2's ``mean_average_precision``: mean AP over classes that have a positive."""
+    aps = [ap for ap in average_precision_per_class(scores, labels) if not math.isnan(ap)]
+    return sum(aps) / len(aps) if aps else math.nan
+
+
+def mmit_mean_average_precision(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    """MMAction2's ``mmit_mean_average_precision`` (AP across classes per sample, averaged),
+    over the samples that have a positive: MMAction2 lets one background clip make it NaN."""
+    keep = (labels > 0.5).any(dim=1)
+    if not keep.any():
+        return math.nan
+    return mean_average_precision(scores[keep].T, labels[keep].T)
+
+
+def best_f1_thresholds(scores: torch.Tensor, labels: torch.Tensor) -> list[float]:
+    """Per class, the score threshold with the best F1 on these samples (0.5 without positives)."""
+    thresholds = []
+    binary = (labels > 0.5).long()
+    for k in range(scores.shape[1]):
+        if binary[:, k].sum() == 0:
+            thresholds.append(0.5)
+            continue
+        precision, recall, cut = tmf.binary_precision_recall_curve(
+            scores[:, k].float(), binary[:, k]
+        )
+        f1 = 2 * precision[:-1] * recall[:-1] / (precision[:-1] + recall[:-1]).clamp_min(1e-12)
+        thresholds.append(float(cut[int(torch.argmax(f1))]))
+    return thresholds
+
+
+def f1_at(
+    scores: torch.Tensor, labels: torch.Tensor, thresholds: Sequence[float]
+) -> dict[str, Any]:
+    """Per-class, micro and macro F1 of ``scores ≥ threshold`` decisions."""
+    predicted = scores >= torch.tensor(list(thresholds), dtype=scores.dtype)
+    truth = labels > 0.5
+    tp = (predicted & truth).sum(0).float()
+    fp = (predicted & ~truth).sum(0).float()
+    fn = (~predicted & truth).sum(0).float()
+    per_class = (2 * tp / (2 * tp + fp + fn).clamp_min(1e-12)).tolist()
+    micro = float(2 * tp.sum() / (2 * tp.sum() + fp.sum() + fn.sum()).clamp_min(1e-12))
+    supported = [f for f, n in zip(per_class, truth.sum(0).tolist(), strict=True) if n > 0]
+    macro = sum(supported) / len(supported) if supported else math.nan
+    return {"per_class": per_class, "micro": micro, "macro": macro}
+
+
+def co_occurrence(labels: torch.Tensor) -> list[list[int]]:
+    binary = (labels > 0.5).long()
+    return (binary.T @ binary).tolist()
+
+
+def top_k_accuracy(scores: torch.Tensor, labels: torch.Tensor, k: int) -> float:
+    k = min(k, scores.shape[1])
+    return float(
+        tmf.multiclass_accuracy(
+            scores, labels.long(), num_classes=scores.shape[1], top_k=k, average="micro"
+        )
+    )
+
+
+def mean_class_accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
+    present = torch.bincount(labels.long(), minlength=scores.shape[1]) > 0
+    per_class = tmf.multiclass_accuracy(
+        scores, labels.long(), num_classes=scores.shape[1], average="none"
+    )
+    return float(per_class[present].mean())
+
+
+def confusion(scores: torch.Tensor, labels: torch.Tensor) -> list[list[int]]:
+    return tmf.multiclass_confusion_matrix(
+        scores, labels.long(), num_classes=scores.shape[1]
+    ).tolist()
+
+
+@dataclass
+class AccMetric:
+    """MMAction2's ``AccMetric``: which metrics validation and test report.
+
+    Without a ``metric_list``, multi-label data gets the mAPs and single-label data top-k and
+    mean class accuracy. Top-k accuracy on multi-label data is refused: it assumes one label.
+    """
+
+    metric_list: Sequence[str] | str | None = None
+    metric_options: dict[str, Any] = field(
+        default_factory=lambda: {"top_k_accuracy": {"topk": (1, 5)}}
+    )
+    collect_device: str = "cpu"
+    prefix: str | None = "acc"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.metric_list, str):
+            self.metric_list = (self.metric_list,)
+        known = (*MULTI_LABEL_METRICS, *SINGLE_LABEL_METRICS)
+        for name in self.metric_list or ():
+            if name not in known:
+                raise config_error(
+                    "metric_list",
+                    f"{name!r} is not a metric ethoclip computes ({', '.join(known)})",
+                )
+
+    def names_for(self, multi_label: bool) -> tuple[str, ...]:
+        chosen = tuple(
+            self.metric_list or (MULTI_LABEL_METRICS if multi_label else SINGLE_LABEL_METRICS)
+        )
+        wrong = [m for m in chosen if (m in SINGLE_LABEL_METRICS) == multi_label]
+        if wrong:
+            kind = "multi-label" if multi_label else "single-label"
+            fit = MULTI_LABEL_METRICS if multi_label else SINGLE_LABEL_METRICS
+            raise config_error(
+                "metric_list",
+                f"{', '.join(wrong)} do not apply to {kind} data; use {', '.join(fit)}",
+            )
+        return chosen
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def compute(
+        self, scores: torch.Tensor, labels: torch.Tensor, *, multi_label: bool
+    ) -> dict[str, float]:
+        """The logged metrics (MMAction2's names: ``acc/mean_average_precision``, ``acc/top1``)."""
+        out: dict[str, float] = {}
+        for name in self.names_for(multi_label):
+            if name == "mean_average_precision":
+                out[self.key(name)] = mean_average_precision(scores, labels)
+            elif name == "mmit_mean_average_precision":
+                out[self.key(name)] = mmit_mean_average_precision(scores, labels)
+            elif name == "top_k_accuracy":
+                for k in self.metric_options.get("top_k_accuracy", {}).get("topk", (1, 5)):
+                    out[self.key(f"top{k}")] = top_k_accuracy(scores, labels, k)
+            elif name == "mean_class_accuracy":
+                out[self.key(name)] = mean_class_accuracy(scores, labels)
+        return out
+
+
+def report(
+    scores: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    class_names: Sequence[str],
+    multi_label: bool,
+    thresholds: Sequence[float] | None = None,
+) -> dict[str, Any]:
+    """Everything ``ethoclip test`` writes to metrics.json."""
+    support = (
+        (labels > 0.5).sum(0).tolist()
+        if multi_label
+        else torch.bincount(labels.long(), minlength=len(class_names)).tolist()
+    )
+    if multi_label:
+        aps = average_precision_per_class(scores, labels)
+        thresholds = (
+            list(thresholds) if thresholds is not None else best_f1_thresholds(scores, labels)
+        )
+        f1 = f1_at(scores, labels, thresholds)
+        return {
+            "multi_label": True,
+            "clips": len(labels),
+            "mAP": mean_average_precision(scores, labels),
+            "mmit_mAP": mmit_mean_average_precision(scores, labels),
+            "micro_f1": f1["micro"],
+            "macro_f1": f1["macro"],
+            "per_class": {
+                name: {
+                    "ap": aps[k],
+                    "f1": f1["per_class"][k],
+                    "threshold": thresholds[k],
+                    "support": support[k],
+                }
+                for k, name in enumerate(class_names)
+            },
+            "co_occurrence": co_occurrence(labels),
+        }
+    onehot = torch.nn.functional.one_hot(labels.long(), len(class_names)).float()
+    aps = average_precision_per_class(scores, onehot)
+    matrix = confusion(scores, labels)
+    return {
+        "multi_label": False,
+        "clips": len(labels),
+        "top1": top_k_accuracy(scores, labels, 1),
+        "top5": top_k_accuracy(scores, labels, 5),
+        "mean_class_accuracy": mean_class_accuracy(scores, labels),
+        "mAP": mean_average_precision(scores, onehot),
+        "per_class": {
+            name: {
+                "ap": aps[k],
+                "accuracy": matrix[k][k] / support[k] if support[k] else math.nan,
+                "support": support[k],
+            }
+            for k, name in enumerate(class_names)
+        },
+        "confusion": matrix,
+    }

@@ -1,0 +1,137 @@
+"""``optim_wrapper``: the optimizer, gradient clipping, mixed precision, parameter-wise settings.
+
+``paramwise_cfg.custom_keys`` works as in MMEngine: a parameter whose full name (with a
+leading dot, ``.backbone.cls_token``) contains a key gets that key's ``lr_mult`` and
+``decay_mult`` (the longest matching key wins); ``norm_decay_mult`` and ``bias_decay_mult``
+apply to normalisation weights and biases. A key that matches no parameter is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..registry import OPTIMIZERS, building, config_error
+
+NORMS = (
+    nn.modules.batchnorm._BatchNorm,
+    nn.GroupNorm,
+    nn.LayerNorm,
+    nn.modules.instancenorm._InstanceNorm,
+)
+
+
+@dataclass
+class OptimWrapper:
+    """MMEngine's ``OptimWrapper``: an optimizer, gradient clipping, gradient accumulation."""
+
+    optimizer: Mapping[str, Any] = field(default_factory=lambda: {"type": "SGD", "lr": 0.01})
+    clip_grad: Mapping[str, Any] | None = None
+    paramwise_cfg: Mapping[str, Any] | None = None
+    accumulative_counts: int = 1
+    dtype: str | None = None  # AmpOptimWrapper: float16 or bfloat16
+    loss_scale: Any = "dynamic"
+    amp: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        if self.clip_grad is not None:
+            unknown = set(self.clip_grad) - {"max_norm", "norm_type"}
+            if unknown or "max_norm" not in self.clip_grad:
+                raise config_error(
+                    "clip_grad", f"takes max_norm (and norm_type), got {dict(self.clip_grad)}"
+                )
+        if not isinstance(self.accumulative_counts, int) or self.accumulative_counts < 1:
+            raise config_error(
+                "accumulative_counts",
+                f"must be a whole number ≥ 1 (got {self.accumulative_counts!r})",
+            )
+        if self.dtype not in (None, "float16", "bfloat16"):
+            raise config_error("dtype", f"must be 'float16' or 'bfloat16' (got {self.dtype!r})")
+        if self.loss_scale != "dynamic":
+            raise config_error("loss_scale", "only 'dynamic' loss scaling is supported")
+
+    def precision(self, device: str) -> str | None:
+        """Lightning's precision for this wrapper on ``device`` ("cuda" or "cpu")."""
+        if not self.amp:
+            return None
+        if self.dtype == "bfloat16" or device == "cpu":
+            return "bf16-mixed"  # CPUs have no float16 autocast worth the name
+        return "16-mixed"
+
+
+@dataclass
+class AmpOptimWrapper(OptimWrapper):
+    """The same, in automatic mixed precision (float16 on GPUs, bfloat16 on CPUs)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.amp = True
+
+
+def param_groups(
+    model: nn.Module, base_lr: float, weight_decay: float, paramwise: Mapping[str, Any] | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Parameter groups with their LR and weight decay; and notes (unused keys)."""
+    paramwise = dict(paramwise or {})
+    custom = dict(paramwise.pop("custom_keys", {}) or {})
+    norm_mult = paramwise.pop("norm_decay_mult", None)
+    bias_mult = paramwise.pop("bias_decay_mult", None)
+    paramwise.pop("bypass_duplicate", None)
+    if paramwise:
+        raise config_error(
+            "paramwise_cfg",
+            f"{', '.join(paramwise)} not supported (custom_keys, norm_decay_mult and "
+            "bias_decay_mult are)",
+        )
+    keys = sorted(sorted(custom), key=len, reverse=True)
+    used: set[str] = set()
+    groups = []
+    for module_name, module in model.named_modules():
+        for name, param in module.named_parameters(recurse=False):
+            if not param.requires_grad:
+                continue
+            full = f".{module_name}.{name}" if module_name else f".{name}"
+            lr, decay = base_lr, weight_decay
+            key = next((k for k in keys if k in full), None)
+            if key is not None:
+                used.add(key)
+                lr *= float(custom[key].get("lr_mult", 1.0))
+                decay *= float(custom[key].get("decay_mult", 1.0))
+            else:
+                if norm_mult is not None and isinstance(module, NORMS):
+                    decay *= float(norm_mult)
+                elif bias_mult is not None and name == "bias":
+                    decay *= float(bias_mult)
+            groups.append({"params": [param], "lr": lr, "weight_decay": decay, "name": full[1:]})
+    notes = [
+        f"paramwise_cfg.custom_keys {k!r} matches no parameter of this model"
+        for k in keys
+        if k not in used
+    ]
+    return groups, notes
+
+
+def build_optimizer(
+    model: nn.Module, wrapper: OptimWrapper, *, lr_scale: float = 1.0
+) -> tuple[torch.optim.Optimizer, list[str]]:
+    """The optimizer ``wrapper.optimizer`` names, over ``model``'s trainable parameters."""
+    cfg = dict(wrapper.optimizer)
+    if "lr" not in cfg:
+        raise config_error("optimizer.lr", "is missing: the optimizer needs a learning rate")
+    cfg["lr"] = float(cfg["lr"]) * lr_scale
+    groups, notes = param_groups(
+        model, cfg["lr"], float(cfg.get("weight_decay", 0.0)), wrapper.paramwise_cfg
+    )
+    if not groups:
+        raise config_error(
+            "optimizer", "the model has no trainable parameters (everything frozen?)"
+        )
+    with building("optim_wrapper"):
+        optimizer = OPTIMIZERS.build(cfg, default_args={"params": groups}, key="optimizer")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise config_error("optimizer.type", f"{cfg.get('type')!r} is not a torch optimizer")
+    return optimizer, notes
