@@ -16,6 +16,7 @@ from . import (
     demo_data,
     doctor,
     list_,
+    predict,
     prepare,
     probe,
     review,
@@ -37,6 +38,7 @@ COMMANDS = [
     browse,
     train,
     test,
+    predict,
 ]
 
 

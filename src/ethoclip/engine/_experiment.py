@@ -134,8 +134,9 @@ def clip_facts(dataset: ClipSamples) -> dict[str, Any]:
             "clip_frames": min(r.num_frames for r in records),
             "fps": first.fps_exact,
             "clip_sec": round(first.num_frames / float(Fraction(first.fps_exact)), 6),
+            "clip_size": [first.width, first.height],
         }
-    frames, fps = [], None
+    frames, fps, size = [], None, None
     for sample in dataset.samples[:_PROBE_CLIPS]:
         try:
             probe = cached_probe(sample.path)
@@ -144,13 +145,15 @@ def clip_facts(dataset: ClipSamples) -> dict[str, Any]:
         stream = probe.video_streams[0]
         frames.append(stream.frames)
         fps = fps or str(stream.fps_exact)
+        size = size or [stream.width, stream.height]
     if not frames:
-        return {"clip_frames": None, "fps": None, "clip_sec": None}
+        return {"clip_frames": None, "fps": None, "clip_sec": None, "clip_size": None}
     rate = float(Fraction(fps)) if fps else 0.0
     return {
         "clip_frames": min(frames),
         "fps": fps,
         "clip_sec": round(min(frames) / rate, 6) if rate else None,
+        "clip_size": size,
     }
 
 

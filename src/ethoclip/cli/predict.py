@@ -1,0 +1,181 @@
+"""ethoclip predict: top-k labels, timelines, bouts, VIA projects and overlays for videos."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._common import add_command
+
+
+def register(sub: Any) -> None:
+    p = add_command(
+        sub,
+        "predict",
+        help="label videos with a model: top-k, timeline, bouts, VIA export, overlay video",
+        example="ethoclip predict work_dirs/feb/last.ckpt dog_video/Mar/video/ "
+        "--export-via corrections.json",
+        description="MODEL is an ethoclip checkpoint, an MMAction2-style config with --checkpoint "
+        "(and --label-file), or torchvision:NAME (Kinetics-400 weights from torch.hub's cache). "
+        "VIDEO is a file or a folder of videos (folders resume: finished videos are skipped). "
+        "Videos longer than one window get a timeline: timeline.csv, bouts.csv and ethogram.png "
+        "in --out/<video>/.",
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("videos", nargs="+", metavar="VIDEO")
+    p.add_argument(
+        "--checkpoint", metavar="FILE", help="weights for a config MODEL (MMAction2 or ethoclip)"
+    )
+    p.add_argument(
+        "--label-file", metavar="FILE", help="class names, one per line (e.g. Kinetics-400's)"
+    )
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--json", action="store_true", help="one JSON object per video on stdout")
+    g = p.add_argument_group("timeline")
+    g.add_argument(
+        "--timeline",
+        action="store_true",
+        default=None,
+        help="always write a timeline (default: for videos longer than a window)",
+    )
+    g.add_argument(
+        "--window",
+        type=float,
+        metavar="SEC",
+        help="window length (default: the model's clip length)",
+    )
+    g.add_argument(
+        "--stride", type=float, metavar="SEC", help="between windows (default: half a window)"
+    )
+    g.add_argument(
+        "--smooth",
+        type=int,
+        default=3,
+        metavar="N",
+        help="moving average over N windows (default 3)",
+    )
+    g.add_argument(
+        "--hysteresis",
+        type=float,
+        default=0.05,
+        help="a bout ends this far below its threshold (0.05)",
+    )
+    g.add_argument(
+        "--min-bout", type=float, default=1.0, metavar="SEC", help="shorter bouts are dropped (1.0)"
+    )
+    g.add_argument(
+        "--out", type=Path, default=Path("predictions"), metavar="DIR", help="default ./predictions"
+    )
+    g.add_argument(
+        "--export-via", type=Path, metavar="FILE", help="a VIA 3 project with the bouts, to correct"
+    )
+    g.add_argument(
+        "--render", action="store_true", help="also write overlay.mp4: the video with its labels"
+    )
+    g.add_argument(
+        "--show", action="store_true", help="open the overlay video when done (needs a desktop)"
+    )
+    g = p.add_argument_group("run")
+    g.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    g.add_argument("--batch-size", type=int, default=8, help="windows per model call (default 8)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from ..inference import (
+        BoutOptions,
+        PredictOptions,
+        VideoResult,
+        load_model,
+        predict,
+        remove_objects,
+    )
+
+    options = PredictOptions(
+        top_k=args.top_k,
+        timeline=args.timeline,
+        window_sec=args.window,
+        stride_sec=args.stride,
+        batch_size=args.batch_size,
+        bouts=BoutOptions(
+            smooth=args.smooth, hysteresis=args.hysteresis, min_bout_sec=args.min_bout
+        ),
+        out=args.out,
+        render=args.render or args.show,
+    )
+    model = load_model(
+        args.model, checkpoint=args.checkpoint, label_file=args.label_file, device=args.device
+    )
+    for note in model.notes:
+        print(f"note: {note}", file=sys.stderr)
+    console = Console(stderr=True)
+
+    def show(result: VideoResult) -> None:
+        if result.error:
+            print(f"error: {result.error}", file=sys.stderr)
+            return
+        assert result.summary is not None
+        summary = remove_objects(result.summary)
+        if args.json:
+            print(json.dumps(summary), flush=True)
+            return
+        kind = summary["score"]
+        done = " (done before, skipped)" if result.skipped else ""
+        padded = (
+            " (shorter than one window: its last frame was repeated)" if summary["padded"] else ""
+        )
+        print(f"{result.video}{done}{padded}: top {len(summary['top_k'])} ({kind})")
+        for item in summary["top_k"]:
+            print(f"  {item['score']:.3f}  {item['label']}")
+        if result.folder is not None:
+            print(
+                f"  {len(summary['bouts'])} bouts; timeline, bouts and ethogram in {result.folder}"
+            )
+
+    with Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("windows", total=None)
+
+        def progress(video: Path, done: int, total: int) -> None:
+            bar.update(task, description=video.name, completed=done, total=total)
+
+        results = predict(
+            model,
+            args.model,
+            args.videos,
+            options,
+            export_via=args.export_via,
+            report=show,
+            progress=progress,
+        )
+    if args.export_via:
+        print(
+            f"wrote {args.export_via}: open it in VIA's video annotator, correct it, then "
+            "prepare again"
+        )
+    if args.show:
+        import webbrowser
+
+        for result in results:
+            if result.folder is not None and (result.folder / "overlay.mp4").is_file():
+                webbrowser.open((result.folder / "overlay.mp4").resolve().as_uri())
+    failed = sum(1 for r in results if r.error)
+    if failed:
+        print(
+            f"error: {failed} of {len(results)} videos could not be predicted (above)",
+            file=sys.stderr,
+        )
+        return 2 if failed == len(results) else 1
+    return 0

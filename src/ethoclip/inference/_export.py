@@ -1,0 +1,187 @@
+"""What a prediction leaves behind: timeline.csv, bouts.csv, an ethogram, a VIA 3 project to
+correct (which reads back through ethoclip's parser to the same bouts, and goes straight back
+into ``prepare``), and an overlay video."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import random
+import string
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..annotations import TEMPORAL_ANCHOR
+from ._bouts import Bout
+from ._windows import Scored
+
+VIA_ATTRIBUTE = "behaviour"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def timeline_csv(scored: Scored, classes: Sequence[str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["start", "end", *classes])
+    for start, end, row in zip(
+        scored.windows.starts, scored.ends, scored.scores.tolist(), strict=True
+    ):
+        writer.writerow([f"{start:.3f}", f"{end:.3f}", *(f"{v:.4f}" for v in row)])
+    return out.getvalue()
+
+
+def bouts_csv(bouts: Sequence[Bout]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["label", "start", "end", "duration", "mean_score", "max_score"])
+    for b in bouts:
+        writer.writerow(
+            [
+                b.label,
+                f"{b.start:.3f}",
+                f"{b.end:.3f}",
+                f"{b.duration:.3f}",
+                f"{b.mean_score:.4f}",
+                f"{b.max_score:.4f}",
+            ]
+        )
+    return out.getvalue()
+
+
+def via_project(
+    videos: Sequence[tuple[Path, Sequence[Bout]]], classes: Sequence[str], *, name: str
+) -> dict[str, Any]:
+    """A VIA 3 project as the video annotator saves it: one SELECT attribute whose options are
+    the labels, one file and view per video, one temporal segment per bout."""
+    options = {str(i): label for i, label in enumerate(classes)}
+    option_of = {label: oid for oid, label in options.items()}
+    rng = random.Random(0)  # stable metadata ids, so exports diff cleanly
+    files, views, metadata = {}, {}, {}
+    for k, (video, bouts) in enumerate(videos, start=1):
+        vid = str(k)
+        files[vid] = {"fid": vid, "fname": video.name, "type": 4, "loc": 1, "src": ""}
+        views[vid] = {"fid_list": [vid]}
+        for bout in bouts:
+            mid = f"{vid}_" + "".join(
+                rng.choice(string.ascii_letters + string.digits) for _ in range(8)
+            )
+            metadata[mid] = {
+                "vid": vid,
+                "flg": 0,
+                "z": [round(bout.start, 5), round(bout.end, 5)],
+                "xy": [],
+                "av": {"1": option_of[bout.label]},
+            }
+    return {
+        "project": {
+            "pid": "__VIA_PROJECT_ID__",
+            "rev": "__VIA_PROJECT_REV_ID__",
+            "rev_timestamp": "__VIA_PROJECT_REV_TIMESTAMP__",
+            "pname": name,
+            "creator": "ethoclip predict (VGG Image Annotator 3 project)",
+            "created": 0,
+            "vid_list": list(views),
+        },
+        "config": {
+            "file": {"loc_prefix": {"1": "", "2": "", "3": "", "4": ""}},
+            "ui": {
+                "file_content_align": "center",
+                "gtimeline_visible_row_count": str(min(len(classes), 10)),
+            },
+        },
+        "attribute": {
+            "1": {
+                "aname": VIA_ATTRIBUTE,
+                "anchor_id": TEMPORAL_ANCHOR,
+                "type": 4,
+                "desc": "predicted by ethoclip: correct, then prepare again",
+                "options": options,
+                "default_option_id": "",
+            }
+        },
+        "file": files,
+        "metadata": metadata,
+        "view": views,
+    }
+
+
+def ethogram(scored: Scored, bouts: Sequence[Bout], classes: Sequence[str], path: Path) -> None:
+    """Labels × time: the window scores as a heat strip per label, bouts as bars over it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    end = scored.first_sec + scored.duration_sec
+    fig, ax = plt.subplots(
+        figsize=(min(24, 4 + scored.duration_sec / 15), 0.5 + 0.45 * len(classes))
+    )
+    if len(scored.scores):
+        centres = scored.windows.starts + scored.windows.length_sec / 2
+        image = scored.scores.numpy().T
+        ax.imshow(
+            image,
+            aspect="auto",
+            cmap="Greys",
+            vmin=0,
+            vmax=1,
+            extent=(float(centres[0]), float(centres[-1]), len(classes) - 0.5, -0.5),
+            interpolation="nearest",
+            alpha=0.6,
+        )
+    colours = plt.get_cmap("tab10")
+    row = {c: i for i, c in enumerate(classes)}
+    for b in bouts:
+        ax.broken_barh(
+            [(b.start, b.duration)], (row[b.label] - 0.3, 0.6), color=colours(row[b.label] % 10)
+        )
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlim(scored.first_sec, end)
+    ax.set_xlabel("time (s)")
+    ax.set_title(f"{scored.video.name}: bouts over window scores")
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def summary_json(
+    scored: Scored,
+    classes: Sequence[str],
+    bouts: Sequence[Bout],
+    *,
+    multi_label: bool,
+    top_k: int,
+    recipe: str,
+) -> dict[str, Any]:
+    mean = scored.scores.mean(0) if len(scored.scores) else np.zeros(len(classes))
+    order = np.argsort(-np.asarray(mean))[:top_k]
+    return {
+        "video": str(scored.video),
+        "multi_label": multi_label,
+        "score": "sigmoid probability" if multi_label else "softmax probability",
+        "top_k": [{"label": classes[i], "score": round(float(mean[i]), 4)} for i in order],
+        "windows": len(scored.windows.starts),
+        "window_sec": round(scored.windows.length_sec, 4),
+        "padded": scored.windows.padded,
+        "duration_sec": round(scored.duration_sec, 3),
+        "bouts": [
+            {"label": b.label, "start": b.start, "end": b.end, "mean_score": round(b.mean_score, 4)}
+            for b in bouts
+        ],
+        "recipe": recipe,
+    }
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    write_atomic(path, json.dumps(data, indent=2) + "\n")

@@ -1,0 +1,206 @@
+"""``ethoclip predict``: top-k labels per video; for long videos a timeline, bouts, an
+ethogram, a VIA project and an overlay video. A folder of videos resumes: videos whose outputs
+are complete for the same model and options are skipped."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..dataset import VIDEO_EXTENSIONS
+from ..errors import EthoclipError, MediaError
+from ._bouts import BoutOptions, find_bouts
+from ._export import (
+    bouts_csv,
+    ethogram,
+    summary_json,
+    timeline_csv,
+    via_project,
+    write_atomic,
+    write_json,
+)
+from ._model import ClipModel
+from ._windows import score_video
+
+RESULT = "predictions.json"
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    top_k: int = 5
+    timeline: bool | None = None  # None: when a video is longer than one window
+    window_sec: float | None = None  # default: the model's clip length
+    stride_sec: float | None = None  # default: half a window
+    batch_size: int = 8
+    bouts: BoutOptions = field(default_factory=BoutOptions)
+    out: Path = Path("predictions")
+    render: bool = False
+
+
+@dataclass
+class VideoResult:
+    video: Path
+    summary: dict[str, Any] | None = None
+    folder: Path | None = None
+    skipped: bool = False
+    error: str | None = None
+
+
+def videos_in(paths: Sequence[str]) -> list[Path]:
+    """The videos named, or found in the folders named (sorted); missing paths are kept so
+    that they are reported with the others."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def recipe(model_spec: str, options: PredictOptions) -> str:
+    """What a result depends on: the model file (name, size, time) and the options."""
+    source: dict[str, Any] = {"model": model_spec}
+    if Path(model_spec).is_file():
+        st = Path(model_spec).stat()
+        source.update(size=st.st_size, mtime_ns=st.st_mtime_ns)
+    data = {
+        **source,
+        **{k: str(v) for k, v in asdict(options).items() if k not in ("out", "batch_size")},
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def predict_video(
+    model: ClipModel,
+    video: Path,
+    options: PredictOptions,
+    *,
+    key: str,
+    folder: Path | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> VideoResult:
+    scored = score_video(
+        model,
+        video,
+        window_sec=options.window_sec,
+        stride_sec=options.stride_sec,
+        batch_size=options.batch_size,
+        progress=progress,
+    )
+    long_video = len(scored.windows.starts) > 1
+    bouts = find_bouts(
+        scored.scores,
+        scored.windows.starts,
+        scored.windows.length_sec,
+        first=scored.first_sec,
+        end=scored.first_sec + scored.duration_sec,
+        classes=model.classes,
+        thresholds=model.thresholds,
+        multi_label=model.multi_label,
+        options=options.bouts,
+    )
+    summary = summary_json(
+        scored, model.classes, bouts, multi_label=model.multi_label, top_k=options.top_k, recipe=key
+    )
+    timeline = options.timeline if options.timeline is not None else long_video
+    if folder is not None and timeline:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / "timeline.csv", timeline_csv(scored, model.classes))
+        write_atomic(folder / "bouts.csv", bouts_csv(bouts))
+        ethogram(scored, bouts, model.classes, folder / "ethogram.png")
+        if options.render:
+            from ._render import render
+
+            render(video, folder / "overlay.mp4", bouts, model.classes)
+        summary["outputs"] = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+        write_json(folder / RESULT, summary)  # last: its presence marks the video done
+    summary["bout_objects"] = bouts
+    return VideoResult(video, summary, folder if timeline else None)
+
+
+def predict(
+    model: ClipModel,
+    model_spec: str,
+    inputs: Sequence[str],
+    options: PredictOptions,
+    *,
+    export_via: Path | None = None,
+    report: Callable[[VideoResult], None] | None = None,
+    progress: Callable[[Path, int, int], None] | None = None,
+) -> list[VideoResult]:
+    """Predict every video; one that cannot be read is reported and the others go on."""
+    if options.top_k < 1:
+        raise EthoclipError(f"--top-k must be at least 1 (got {options.top_k})")
+    videos = videos_in(inputs)
+    if not videos:
+        raise EthoclipError(
+            f"no video found in {', '.join(inputs)}; pass video files or folders of them"
+        )
+    key = recipe(model_spec, options)
+    names = [v.stem for v in videos]
+    results = []
+    for video in videos:
+        unique = video.stem if names.count(video.stem) == 1 else f"{video.parent.name}_{video.stem}"
+        folder = options.out / unique
+        done = folder / RESULT
+        if done.is_file():
+            try:
+                previous = json.loads(done.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                previous = {}
+            if previous.get("recipe") == key and previous.get("video") == str(video):
+                result = VideoResult(video, previous, folder, skipped=True)
+                results.append(result)
+                if report:
+                    report(result)
+                continue
+
+        def step(done: int, total: int, video: Path = video) -> None:
+            if progress is not None:
+                progress(video, done, total)
+
+        try:
+            result = predict_video(model, video, options, key=key, folder=folder, progress=step)
+        except (MediaError, EthoclipError) as exc:
+            result = VideoResult(video, error=str(exc))
+        results.append(result)
+        if report:
+            report(result)
+    if export_via is not None:
+        from ._bouts import Bout
+
+        entries = []
+        for r in results:
+            if r.summary is None:
+                continue
+            bouts = r.summary.get("bout_objects") or [
+                Bout(b["label"], b["start"], b["end"], b["mean_score"], b["mean_score"])
+                for b in r.summary["bouts"]
+            ]
+            entries.append((r.video, bouts))
+        project = via_project(entries, model.classes, name=f"ethoclip predictions ({model.name})")
+        export_via.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(export_via, json.dumps(project))
+    return results
+
+
+def remove_objects(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in summary.items() if k != "bout_objects"}
+
+
+__all__ = [
+    "PredictOptions",
+    "VideoResult",
+    "predict",
+    "predict_video",
+    "remove_objects",
+    "videos_in",
+]
