@@ -149,3 +149,21 @@ def demo_dataset(demo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     out = tmp_path_factory.mktemp("demo_dataset") / "ds"
     prepare_dataset(demo_root, out, PrepareOptions(workers=2))
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``ethoclip demo`` run once (a few CPU minutes): its folder and what it printed."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("demo_run") / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "ethoclip", "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result.stdout

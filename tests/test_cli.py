@@ -154,10 +154,29 @@ def test_prepare_bad_option_values(
     assert "invalid choice: 'all'" in capsys.readouterr().err
 
 
-def test_demo_runs_end_to_end(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = run_cli(capsys, "demo", "--out", str(tmp_path / "demo"), "--workers", "2")
-    assert code == 0
-    assert "4/4 review" in out and (tmp_path / "demo" / "dataset" / "train.txt").is_file()
+def test_demo_runs_end_to_end_and_reruns_reuse_it(demo_run: tuple[Path, str]) -> None:
+    out, text = demo_run
+    assert [
+        line.split(" ", 1)[0]
+        for line in text.splitlines()
+        if line[:2] in {f"{i}/" for i in range(1, 8)}
+    ] == [f"{i}/7" for i in range(1, 8)]
+    for path in (
+        "dataset/review.html",
+        "work/curves.png",
+        "eval/metrics.json",
+        "predictions/via_predictions.json",
+    ):
+        assert (out / path).is_file(), path
+    assert "top 5 for " in text and "validation mAP" in text
+    again = subprocess.run(
+        [sys.executable, "-m", "ethoclip", "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "1/7 demo data: reusing" in again and "5/7 train: reusing the trained model" in again
+    assert "0 written, 55 reused" in again
 
 
 def test_output_cut_short_by_a_pipe_is_not_a_traceback(videos: dict[str, Path]) -> None:

@@ -22,7 +22,7 @@ class ModelFamily:
     kind: str  # "2d" (frames, TSN) or "3d" (clips)
     frames: int  # frames per clip the backbone takes (3D), or segments (2D)
     short_side: int  # resize before cropping
-    crop: int
+    crop: int | None  # None: the whole frame (a small model on small clips keeps everything)
     batch_size: int
     lr: float
     pretrained: bool
@@ -30,7 +30,7 @@ class ModelFamily:
 
 
 MODEL_FAMILIES = {
-    "tiny3d": ModelFamily("tiny3d", "3d", 16, 64, 56, 8, 3e-3, False, "small 3D CNN, CPU"),
+    "tiny3d": ModelFamily("tiny3d", "3d", 24, 64, None, 8, 3e-3, False, "small 3D CNN, CPU"),
     "tsn_r18": ModelFamily("tsn_r18", "2d", 8, 128, 112, 8, 1e-4, True, "TSN, ResNet-18"),
     "tsn_r50": ModelFamily("tsn_r50", "2d", 8, 256, 224, 8, 1e-4, True, "TSN, ResNet-50"),
     "r2plus1d_r18": ModelFamily(
@@ -47,9 +47,10 @@ MODEL_FAMILIES = {
 
 
 def epochs_for(num_train: int, *, pretrained: bool) -> int:
-    """Enough passes to show the model ~3000 clips from scratch (~1000 when fine-tuning),
-    within sensible bounds: few clips get many epochs, many clips few."""
-    seen = 1000 if pretrained else 3000
+    """Enough passes to show the model ~1800 clips from scratch (~1000 when fine-tuning),
+    within sensible bounds: few clips get many epochs, many clips few. (The demo's tiny model
+    reaches val mAP 0.93 on 133 clips in 14 epochs.)"""
+    seen = 1000 if pretrained else 1800
     low, high = (3, 30) if pretrained else (10, 100)
     return max(low, min(high, math.ceil(seen / max(num_train, 1))))
 
@@ -88,6 +89,15 @@ def new_config(data_dir: str | Path, model: str) -> str:
         else "('top_k_accuracy', 'mean_class_accuracy')"
     )
     s, c = family.short_side, family.crop
+    if c is None:  # the whole frame: only a random flip
+        train_crop = ""
+        val_crop = ""
+    else:
+        train_crop = (
+            "    dict(type='RandomResizedCrop', area_range=(0.6, 1.0)),\n"
+            f"    dict(type='Resize', scale=({c}, {c}), keep_ratio=False),\n"
+        )
+        val_crop = f"    dict(type='CenterCrop', crop_size={c}),\n"
     command = f"ethoclip config new --data {data_dir} --model {model}"
     return f"""# Written by `{command}` (ethoclip {__version__}).
 # Dataset: {root}
@@ -104,7 +114,7 @@ _base_ = [
 
 data_root = {str(root)!r}
 num_classes = {dataset.num_classes}  # = lines of label_map.txt
-max_epochs = {epochs}  # ~{1000 if family.pretrained else 3000} clips shown in all, for \
+max_epochs = {epochs}  # ~{1000 if family.pretrained else 1800} clips shown in all, for \
 {len(train)} training clips
 
 model = dict(
@@ -118,9 +128,7 @@ train_pipeline = [
     dict(type='SampleFrames', {sample}),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, {s})),
-    dict(type='RandomResizedCrop', area_range=(0.6, 1.0)),
-    dict(type='Resize', scale=({c}, {c}), keep_ratio=False),
-    dict(type='Flip', flip_ratio=0.5),
+{train_crop}    dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='{shape}'),
     dict(type='PackActionInputs'),
 ]
@@ -129,8 +137,7 @@ val_pipeline = [
     dict(type='SampleFrames', {sample}, test_mode=True),
     dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, {s})),
-    dict(type='CenterCrop', crop_size={c}),
-    dict(type='FormatShape', input_format='{shape}'),
+{val_crop}    dict(type='FormatShape', input_format='{shape}'),
     dict(type='PackActionInputs'),
 ]
 test_pipeline = val_pipeline
