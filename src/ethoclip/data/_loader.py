@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch.utils.data import DataLoader
 
 from ..registry import DATA_SAMPLERS, DATASETS, building, config_error, current_key
@@ -73,9 +74,13 @@ def build_dataloader(
             extra["persistent_workers"] = bool(cfg.get("persistent_workers", False))
             if cfg.get("prefetch_factor") is not None:
                 extra["prefetch_factor"] = int(cfg["prefetch_factor"])
+        # Its own generator: creating an iterator then never draws from the global random state.
+        generator = torch.Generator()
+        generator.manual_seed(seed or 0)
         return DataLoader(
             dataset,
             batch_size=batch_size,
+            generator=generator,
             sampler=sampler,
             num_workers=workers,
             collate_fn=collate,

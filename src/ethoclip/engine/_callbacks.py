@@ -65,6 +65,17 @@ def predict_loader(
     return index[keep], score[keep], target[keep]
 
 
+def sync_buffers(model: torch.nn.Module) -> None:
+    """MMEngine's SyncBuffersHook: average BatchNorm statistics over processes, so every
+    process validates, and the checkpoint holds, one and the same model."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return
+    for buffer in model.buffers():
+        if buffer.is_floating_point():
+            dist.all_reduce(buffer, op=dist.ReduceOp.SUM)
+            buffer.div_(dist.get_world_size())
+
+
 class EpochEnd(pl.Callback):
     """Validate, then save checkpoints, log and draw the curves (one callback: a fixed order)."""
 
@@ -105,6 +116,7 @@ class EpochEnd(pl.Callback):
         assert isinstance(module, RecognizerModule)
         settings = module.settings
         epoch = trainer.current_epoch + 1
+        sync_buffers(module.model)
         metrics: dict[str, float] = {}
         if self.val_loader is not None and settings.train_loop.validates_after(epoch):
             precision = str(trainer.precision)

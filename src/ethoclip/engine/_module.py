@@ -32,9 +32,11 @@ class RecognizerModule(pl.LightningModule):
         self.batch_size = batch_size
         self.notes: list[str] = []
 
-    # -- each epoch starts from a seed of its own: a resumed run trains exactly as an unbroken one
-    def on_train_epoch_start(self) -> None:
-        seed = self.settings.seed * 1000 + self.current_epoch
+    # -- every step draws from a seed of its own (dropout, stochastic depth): a resumed run trains
+    # exactly as an unbroken one, whatever else touched the random state in between (Lightning
+    # sets up loaders at different moments in a fresh process than between epochs).
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        seed = (self.settings.seed * 1_000_003 + self.global_step) % 2**63
         torch.manual_seed(seed)
         random.seed(seed)
         np.random.seed(seed % 2**32)

@@ -89,7 +89,8 @@ def load_weights(model: BaseRecognizer, path: str, *, reinit_head: bool = False)
     """
     data = load_file(path)
     if isinstance(data, Mapping) and "ethoclip" in data:
-        state = dict(data["state_dict"])
+        # Lightning keeps the recognizer under "model."
+        state = {k.removeprefix("model."): v for k, v in data["state_dict"].items()}
         kind = "ethoclip"
     else:
         state = unwrap_state_dict(data, path)

@@ -1,0 +1,316 @@
+"""Training on a tiny model: what the work dir holds, what each MMAction2 setting does, exact
+resume, refusals, a two-process DDP run, and ``test``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from ethoclip.cli import main
+from ethoclip.config import Config
+from ethoclip.engine import TrainingInterrupted, TrainOptions, load_trained, read_checkpoint, train
+from ethoclip.engine._evaluate import evaluate
+from ethoclip.errors import CheckpointError, ConfigError, DatasetError
+
+TINY = """\
+_base_ = ['ethoclip::_base_/default_runtime.py']
+data_root = {data!r}
+model = dict(
+    type='Recognizer3D',
+    backbone=dict(type='TinyVideoNet', widths=(4, 8)),
+    cls_head=dict(type='I3DHead', num_classes=None, dropout_ratio=0.5, average_clips='prob'),
+    data_preprocessor=dict(type='ActionDataPreprocessor', mean=[128.0] * 3, std=[64.0] * 3,
+                           format_shape='NCTHW'))
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=4, frame_interval=8),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 32)),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+val_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=4, frame_interval=8, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 32)),
+    dict(type='FormatShape', input_format='NCTHW'),
+    dict(type='PackActionInputs'),
+]
+train_dataloader = dict(batch_size=8, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='ClipDataset', data_root=data_root, split='train', pipeline=train_pipeline))
+val_dataloader = dict(batch_size=8, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='ClipDataset', data_root=data_root, split='val', pipeline=val_pipeline, test_mode=True))
+val_evaluator = dict(type='AccMetric', metric_list=('mean_average_precision', 'mmit_mean_average_precision'))
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=4, val_begin=1, val_interval=1)
+optim_wrapper = dict(optimizer=dict(type='AdamW', lr=0.01), clip_grad=dict(max_norm=10))
+param_scheduler = [dict(type='MultiStepLR', begin=0, end=4, by_epoch=True, milestones=[2], gamma=0.1)]
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='auto'),
+                     logger=dict(type='LoggerHook', interval=1))
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cfg") / "tiny.py"
+    path.write_text(TINY.format(data=str(demo_dataset)))
+    return path
+
+
+def run(config: Path, work_dir: Path, *options: str, **kwargs: object) -> object:
+    return train(
+        Config.fromfile(config, list(options) or None),
+        TrainOptions(work_dir=work_dir, progress_bar=False, **kwargs),
+    )  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def trained(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("work") / "w"
+    run(tiny, work)
+    return work
+
+
+def records(work: Path) -> list[dict]:
+    return [json.loads(line) for line in (work / "log.jsonl").read_text().splitlines()]
+
+
+def test_the_work_dir_holds_config_logs_checkpoints_and_curves(trained: Path, tiny: Path) -> None:
+    names = {p.name for p in trained.iterdir()}
+    assert {
+        "config.py",
+        "config_origins.txt",
+        "log.jsonl",
+        "curves.png",
+        "tb",
+        "last.ckpt",
+    } <= names
+    # max_keep_ckpts=2: exactly two epoch checkpoints besides best and last.
+    assert sorted(n for n in names if n.startswith("epoch_")) == ["epoch_3.ckpt", "epoch_4.ckpt"]
+    assert "best_acc_mean_average_precision.ckpt" in names
+    assert Config.fromfile(trained / "config.py").to_dict() == Config.fromfile(tiny).to_dict()
+    origins = (trained / "config_origins.txt").read_text()
+    assert "train_cfg.max_epochs = 4  # " in origins and "tiny.py:" in origins
+    assert list((trained / "tb").rglob("events.out.tfevents.*"))
+    data = torch.load(trained / "last.ckpt", weights_only=True)  # plain tensors and values only
+    meta = data["ethoclip"]
+    assert meta["classes"] == ["jump", "run", "sit", "spin", "wag", "walk"] and meta["multi_label"]
+    assert len(meta["thresholds"]) == 6 and meta["epoch"] == 4
+    pre = meta["preprocessing"]
+    assert (pre["clip_frames"], pre["fps"], pre["clip_sec"], pre["format_shape"]) == (
+        48,
+        "12",
+        4.0,
+        "NCTHW",
+    )
+    assert pre["test_pipeline"][1]["test_mode"] is True and meta["version"] and meta["config_text"]
+
+
+def test_multistep_lr_and_validation_follow_the_config(trained: Path) -> None:
+    steps = [r for r in records(trained) if "iter" in r]
+    lr_by_epoch = {r["epoch"]: r["lr"] for r in steps if r["iter"] % 5 == 2}  # mid-epoch
+    assert lr_by_epoch[1] == pytest.approx(0.01) and lr_by_epoch[2] == pytest.approx(0.01)
+    assert lr_by_epoch[3] == pytest.approx(0.001) and lr_by_epoch[4] == pytest.approx(0.001)
+    epochs = [r for r in records(trained) if "val" in r]
+    assert [r["epoch"] for r in epochs if r["val"]] == [1, 2, 3, 4]
+
+
+def test_validation_starts_at_val_begin_every_val_interval(tiny: Path, tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    run(tiny, work, "train_cfg.max_epochs=5", "train_cfg.val_begin=2", "train_cfg.val_interval=2")
+    validated = [r["epoch"] for r in records(work) if r.get("val")]
+    assert validated == [2, 4, 5]  # MMEngine: e ≥ val_begin and e % interval == 0, and the last
+
+
+def test_a_resumed_run_ends_as_an_uninterrupted_one(
+    tiny: Path, trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethoclip.engine import _callbacks
+
+    original = _callbacks.EpochEnd.on_train_epoch_end
+
+    def stop_after_two(self: object, trainer: object, module: object) -> None:
+        original(self, trainer, module)  # type: ignore[arg-type]
+        if trainer.current_epoch + 1 == 2:  # type: ignore[attr-defined]
+            raise KeyboardInterrupt  # Ctrl-C after epoch 2's checkpoints
+
+    work = tmp_path / "w"
+    monkeypatch.setattr(_callbacks.EpochEnd, "on_train_epoch_end", stop_after_two)
+    with pytest.raises(
+        TrainingInterrupted, match=r"interrupted; resume with .*--resume .*interrupted\.ckpt"
+    ):
+        run(tiny, work)
+    assert (work / "interrupted.ckpt").is_file()
+    monkeypatch.setattr(_callbacks.EpochEnd, "on_train_epoch_end", original)
+    run(tiny, work, resume=str(work / "epoch_2.ckpt"))
+    done, clean = read_checkpoint(work / "last.ckpt"), read_checkpoint(trained / "last.ckpt")
+    assert done["ethoclip"]["metrics"] == clean["ethoclip"]["metrics"]  # the same validation
+    for key, value in clean["state_dict"].items():
+        assert torch.equal(done["state_dict"][key], value), key  # the same weights, bit for bit
+
+
+def test_a_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethoclip.models import BaseRecognizer
+
+    original = BaseRecognizer.loss
+    calls = {"n": 0}
+
+    def failing(self: BaseRecognizer, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        calls["n"] += 1
+        loss = original(self, inputs, target)
+        return loss * float("nan") if calls["n"] == 8 else loss
+
+    monkeypatch.setattr(BaseRecognizer, "loss", failing)
+    work = tmp_path / "w"
+    with pytest.raises(
+        Exception,
+        match=r"the loss became nan at epoch 2, iteration 8; training stopped and the last good checkpoint is kept",
+    ):
+        run(tiny, work)
+    assert read_checkpoint(work / "last.ckpt")["ethoclip"]["epoch"] == 1
+
+
+def test_refusals(tiny: Path, trained: Path, tmp_path: Path, demo_dataset: Path) -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"train_dataloader\.dataset\.pipeline\.1: SampleFrames takes 8 frames 32 apart \(225 frames\) but the clips have 48; use frame_interval=6",
+    ):
+        run(
+            tiny,
+            tmp_path / "a",
+            "train_dataloader.dataset.pipeline.1.clip_len=8",
+            "train_dataloader.dataset.pipeline.1.frame_interval=32",
+        )
+    with pytest.raises(DatasetError, match=r"has no 'test' clips \(splits: train, val\)"):
+        run(tiny, tmp_path / "b", "val_dataloader.dataset.split=test")
+    # A checkpoint of another label set: refused unless the head is re-initialised.
+    three = tmp_path / "three"
+    three.mkdir()
+    (three / "label_map.txt").write_text("a\nb\nc\n")
+    lines = (demo_dataset / "train.txt").read_text().splitlines()[:8]
+    (three / "train.txt").write_text(
+        "".join(f"{demo_dataset / line.split()[0]} {i % 3}\n" for i, line in enumerate(lines))
+    )
+    options = [
+        "load_from=" + str(trained / "last.ckpt"),
+        f"train_dataloader.dataset={{'type':'VideoDataset','ann_file':'{three / 'train.txt'}','pipeline':[]}}",
+    ]
+    cfg = Config.fromfile(
+        tiny,
+        [
+            options[0],
+            "val_dataloader=None",
+            "train_cfg.max_epochs=1",
+            "val_evaluator.metric_list=None",
+        ],
+    )
+    cfg.train_dataloader.dataset = {
+        "type": "VideoDataset",
+        "ann_file": str(three / "train.txt"),
+        "pipeline": cfg.train_pipeline,
+    }
+    with pytest.raises(
+        CheckpointError,
+        match=r"last\.ckpt: its classification head does not fit \(it has 6 classes, this model 3\).*--reinit-head",
+    ):
+        train(cfg, TrainOptions(work_dir=tmp_path / "c", progress_bar=False))
+    result = train(cfg, TrainOptions(work_dir=tmp_path / "c", progress_bar=False, reinit_head=True))
+    assert result.epochs == 1
+
+
+def test_test_writes_metrics_json_and_plots(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["test", str(trained / "last.ckpt"), "--out", str(tmp_path / "eval")]) == 0
+    out = capsys.readouterr().out
+    assert "17 clips" in out and "mAP" in out
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert set(metrics["per_class"]["wag"]) == {"ap", "f1", "threshold", "support"}
+    assert metrics["mAP"] == pytest.approx(
+        read_checkpoint(trained / "last.ckpt")["ethoclip"]["metrics"]["acc/mean_average_precision"]
+    )
+    assert {p.name for p in (tmp_path / "eval").glob("*.png")} == {
+        "per_class_ap.png",
+        "pr_curves.png",
+        "co_occurrence.png",
+    }
+    bad = tmp_path / "bad.ckpt"
+    bad.write_bytes(b"not a checkpoint")
+    assert main(["test", str(bad)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {bad}: not a checkpoint")
+
+
+def test_single_label_training_reports_top_k(
+    tiny: Path, demo_dataset: Path, tmp_path: Path
+) -> None:
+    single = tmp_path / "single"
+    shutil.copytree(demo_dataset, single)
+    for split in ("train", "val"):
+        lines = (single / f"{split}.txt").read_text().splitlines()
+        (single / f"{split}.txt").write_text(
+            "".join(" ".join(line.split()[:2]) + "\n" for line in lines)
+        )
+    cfg = Config.fromfile(tiny, ["train_cfg.max_epochs=1", "val_evaluator.metric_list=None"])
+    for loader in ("train_dataloader", "val_dataloader"):
+        split = loader.split("_")[0]
+        cfg[loader]["dataset"] = {
+            "type": "VideoDataset",
+            "ann_file": str(single / f"{split}.txt"),
+            "data_prefix": {"video": str(single)},
+            "pipeline": cfg[f"{split}_pipeline"],
+        }
+    result = train(cfg, TrainOptions(work_dir=tmp_path / "w", progress_bar=False))
+    assert set(result.metrics) >= {"acc/top1", "acc/top5", "acc/mean_class_accuracy"}
+    trained_model = load_trained(tmp_path / "w" / "last.ckpt")
+    assert not trained_model.multi_label
+    report = evaluate(tmp_path / "w" / "last.ckpt", out=tmp_path / "eval", workers=0)
+    assert {"top1", "top5", "mean_class_accuracy", "confusion"} <= set(report)
+    assert (tmp_path / "eval" / "confusion.png").is_file()
+
+
+def test_two_process_ddp_on_cpu(tiny: Path, tmp_path: Path) -> None:
+    """Lightning's DDP with gloo: same checkpoint format, metrics over the whole val set."""
+    work = tmp_path / "ddp"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ethoclip",
+            "train",
+            str(tiny),
+            "--work-dir",
+            str(work),
+            "--devices",
+            "2",
+            "--accelerator",
+            "cpu",
+            "--no-progress",
+            "--cfg-options",
+            "train_cfg.max_epochs=2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "2 process(es) on cpu" in result.stdout
+    data = torch.load(work / "last.ckpt", weights_only=True)
+    meta = data["ethoclip"]
+    assert meta["epoch"] == 2 and set(data["state_dict"]) == set(
+        torch.load(work / "epoch_1.ckpt", weights_only=True)["state_dict"]
+    )
+    # The validation metric in the checkpoint is the one over all 17 val clips: a single
+    # process evaluating the same weights on the whole set gets the same number.
+    whole = evaluate(work / "last.ckpt", workers=0)
+    assert whole["clips"] == 17
+    assert meta["metrics"]["acc/mean_average_precision"] == pytest.approx(whole["mAP"], abs=1e-6)
