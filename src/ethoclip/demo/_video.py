@@ -37,6 +37,7 @@ class StreamSpec:
     codec: str = "libx264"
     crf: int = 12
     gop: int = 12  # keyframe interval, so seeks have something to do
+    pix_fmt: str = "yuv420p"  # yuv444p allows odd sizes
 
 
 @dataclass
@@ -73,7 +74,7 @@ def write_video(path: str | os.PathLike[str], spec: VideoSpec) -> Path:
     for s in spec.streams:
         stream = cast(av.VideoStream, container.add_stream(s.codec, rate=_nominal_rate(s)))
         stream.width, stream.height = s.width, s.height
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = s.pix_fmt
         stream.codec_context.time_base = s.time_base
         stream.codec_context.gop_size = s.gop
         stream.options = {"crf": str(s.crf), "preset": "ultrafast", "bf": "2"}
