@@ -449,7 +449,7 @@ def test_config_new_reads_everything_from_the_dataset(
     assert cfg.train_dataloader.dataset.multi_class is True
     assert cfg.model.cls_head.loss_cls.type == "BCELossWithLogits"
     sample = cfg.train_pipeline[1]
-    assert (sample.clip_len, sample.frame_interval) == (16, 3)  # 16 of the clips' 48 frames
+    assert (sample.clip_len, sample.frame_interval) == (24, 2)  # 24 of the clips' 48 frames
     assert cfg.train_cfg.max_epochs == cfg.param_scheduler[1].end
     assert str(cfg.origin("model.backbone.type")).endswith("_base_/models/tiny3d.py:4")
     assert (
