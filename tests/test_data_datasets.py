@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from ethoclip.data import ClipDataset, DefaultSampler, VideoDataset
+from ethoclip.data import ClipDataset, DefaultSampler, VideoDataset, build_dataloader
 from ethoclip.data._browse import browse
 from ethoclip.dataset import load_dataset
 from ethoclip.demo import read_frame_code
@@ -167,3 +167,40 @@ def test_browse_writes_what_the_model_sees(demo_dataset: Path, tmp_path: Path) -
     original = browse(ds, tmp_path / "orig", count=1, mode="original")
     with Image.open(original[0].gif) as gif:
         assert gif.size == (342, 256 + 14)  # as decoded: no resize
+
+
+def test_loader_errors_name_the_full_config_key(demo_dataset: Path) -> None:
+    def loader(dataset: dict[str, object]) -> None:
+        build_dataloader(
+            {"batch_size": 2, "dataset": dataset}, key="train_dataloader", training=True
+        )
+
+    pipeline: list[dict[str, object]] = [
+        {"type": "DecordInit"},
+        {"type": "SampleFrames", "clip_len": 4},
+        {"type": "VideoInit"},
+    ]
+    with pytest.raises(ConfigError) as bad_type:
+        loader({"type": "ClipDataset", "data_root": str(demo_dataset), "pipeline": pipeline})
+    assert str(bad_type.value).startswith(
+        "train_dataloader.dataset.pipeline.2.type: unknown transform type 'VideoInit'; "
+        "did you mean 'DecordInit'? see 'ethoclip list transforms'"
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"^train_dataloader\.dataset\.pipeline\.1\.clip_lenn: SampleFrames takes no "
+        r"argument 'clip_lenn'; did you mean 'clip_len'\?",
+    ):
+        loader(
+            {
+                "type": "ClipDataset",
+                "data_root": str(demo_dataset),
+                "pipeline": [{"type": "DecordInit"}, {"type": "SampleFrames", "clip_lenn": 4}],
+            }
+        )
+    with pytest.raises(
+        ConfigError,
+        match=r"^train_dataloader\.dataset\.splt: ClipDataset takes no argument 'splt'; "
+        r"did you mean 'split'\?",
+    ):
+        loader({"type": "ClipDataset", "data_root": str(demo_dataset), "pipeline": [], "splt": "x"})

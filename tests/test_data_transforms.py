@@ -21,6 +21,7 @@ from ethoclip.data import (
     TenCrop,
     ThreeCrop,
     rescale_size,
+    resize_frames,
 )
 from ethoclip.errors import ConfigError
 from ethoclip.registry import building
@@ -112,6 +113,22 @@ def frames(n: int = 2, h: int = 256, w: int = 342) -> dict:
     imgs[:, :, :, 0] = np.arange(w, dtype=np.uint16)[None, None, :] % 256  # x in red
     imgs[:, :, :, 1] = np.arange(h, dtype=np.uint16)[None, :, None] % 256  # y in green
     return {"imgs": imgs}
+
+
+def test_resize_frames_is_half_pixel_bilinear() -> None:
+    """Hand-computed: halving averages 2×2 blocks; doubling [0, 200] gives [0, 50, 150, 200]
+    (source x = (x' + 0.5) / 2 - 0.5, clamped at the edges, as cv2 and mmcv do)."""
+    block = np.array([[0, 40, 100, 100], [80, 120, 100, 100], [0, 0, 10, 30], [0, 0, 50, 70]])
+    imgs = np.repeat(block.astype(np.uint8)[None, :, :, None], 3, axis=3)
+    halved = resize_frames(imgs, 2, 2)[0, :, :, 0].astype(int)
+    assert np.abs(halved - [[60, 100], [0, 40]]).max() <= 1
+    ramp = np.zeros((1, 1, 2, 3), np.uint8)
+    ramp[0, 0, 1] = 200
+    assert np.abs(resize_frames(ramp, 4, 1)[0, 0, :, 1].astype(int) - [0, 50, 150, 200]).max() <= 1
+    # A crop is a strided view: resized as it is, without a copy first.
+    big = np.zeros((1, 6, 8, 3), np.uint8)
+    big[0, 1:5, 2:6] = imgs[0]
+    assert np.array_equal(resize_frames(big[:, 1:5, 2:6], 2, 2), resize_frames(imgs, 2, 2))
 
 
 def test_resize_follows_mmcv_rescale_size() -> None:

@@ -20,7 +20,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..dataset import LABEL_MAP, load_dataset, read_label_map, read_list_file
-from ..registry import config_error
+from ..registry import building, config_error, current_key
 from ._pipeline import Compose
 
 
@@ -106,7 +106,8 @@ class ClipSamples(Dataset[dict[str, Any]]):
             )
         self.num_classes = num_classes
         self.class_names = class_names or [str(i) for i in range(num_classes)]
-        self.pipeline = Compose(pipeline)
+        with building(current_key("pipeline")):  # errors name dataset.pipeline.N
+            self.pipeline = Compose(pipeline)
 
     def __len__(self) -> int:
         return len(self.samples)

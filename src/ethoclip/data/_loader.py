@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from ..errors import ConfigError
 from ..registry import DATA_SAMPLERS, DATASETS, building, config_error, current_key
 from ._datasets import ClipSamples, collate
 
@@ -27,9 +28,10 @@ LOADER_KEYS = {
 def build_dataset(
     cfg: Mapping[str, Any], *, key: str, defaults: Mapping[str, Any] | None = None
 ) -> ClipSamples:
+    """``key``: the dataset's config key, below the one being built when there is one."""
     dataset = DATASETS.build(cfg, default_args=defaults, key=key)
     if not isinstance(dataset, ClipSamples):
-        raise config_error(None, f"{key}: {type(dataset).__name__} is not a clip dataset")
+        raise ConfigError(f"{current_key(key)}: {type(dataset).__name__} is not a clip dataset")
     return dataset
 
 
@@ -54,9 +56,7 @@ def build_dataloader(
             raise config_error(
                 "dataset", "is missing: a dataloader needs dict(dataset=dict(type=…))"
             )
-        dataset = build_dataset(
-            cfg["dataset"], key=current_key("dataset"), defaults=dataset_defaults
-        )
+        dataset = build_dataset(cfg["dataset"], key="dataset", defaults=dataset_defaults)
         sampler_cfg = dict(cfg.get("sampler") or {"type": "DefaultSampler", "shuffle": training})
         sampler_cfg.setdefault("round_up", training)
         if seed is not None:
