@@ -22,6 +22,7 @@ __all__ = [
     "fetch_package",
     "ffmpeg_binary",
     "long_video",
+    "synthetic_video",
     "timed",
 ]
 
@@ -34,6 +35,29 @@ def long_video(path: str | None) -> Path:
         return fetch("bbb_long")
     except Unavailable as exc:
         sys.exit(f"error: {exc}; pass --video PATH to a long 720p video instead")
+
+
+def synthetic_video(path: Path, seconds: float, fps: int = 24) -> Path:
+    """A 1280×720 H.264 video of a textured scene panning, for machines without the real one
+    (every frame differs, so it costs the decoder about what camera footage does)."""
+    import av
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    # Smooth blobs plus fine grain: compressible like footage, not like noise or flat colour.
+    coarse = rng.integers(0, 256, (48, 80, 3), dtype=np.uint8).repeat(32, 0).repeat(32, 1)
+    scene = (coarse // 2 + rng.integers(0, 64, coarse.shape, dtype=np.uint8)).astype(np.uint8)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "23", "g": str(fps * 10)}
+        stream.thread_type = "AUTO"
+        for i in range(round(seconds * fps)):
+            x, y = (3 * i) % (scene.shape[1] - 1280), (i // 2) % (scene.shape[0] - 720)
+            frame = av.VideoFrame.from_ndarray(scene[y : y + 720, x : x + 1280], format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
 
 
 def best_of(repeat: int, fn: Callable[[], object]) -> float:

@@ -21,7 +21,7 @@ kept busy (CPU / wall). A wall-clock ratio can never exceed
 (baseline CPU / prepare CPU) x (cores / cores the baseline kept busy), so the script prints that
 ceiling too: it says how much of the ratio this machine leaves room for.
 
-    python benchmarks/bench_prepare.py [--video PATH] [--skip-ffmpeg]
+    python benchmarks/bench_prepare.py [--video PATH | --synthetic SECONDS] [--skip-ffmpeg]
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from ethoclip.dataset import (
 )
 from ethoclip.media import ClipEncoder, probe_video
 
-from _common import Timing, ffmpeg_binary, long_video, timed
+from _common import Timing, ffmpeg_binary, long_video, synthetic_video, timed
 from bench_probe import full_decode
 
 LABELS = ["walk", "sit", "sniff", "play"]
@@ -177,7 +177,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--video")
     parser.add_argument("--skip-ffmpeg", action="store_true")
+    parser.add_argument(
+        "--synthetic",
+        type=float,
+        metavar="SECONDS",
+        help="make a synthetic 720p video this long instead (machines without the real one)",
+    )
     args = parser.parse_args()
+    if args.synthetic:
+        made = Path(tempfile.gettempdir()) / "ethoclip-bench-synthetic-720p.mp4"
+        args.video = str(synthetic_video(made, args.synthetic))
     video = long_video(args.video).resolve()
     probe = probe_video(video)
     s = probe.stream(0)
