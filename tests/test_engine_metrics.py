@@ -114,7 +114,8 @@ def test_paramwise_custom_keys_and_decay_mults() -> None:
             "norm_decay_mult": 0.0,
         },
     )
-    by_name = {g["name"]: g for g in groups}
+    by_name = {name: g for g in groups for name in g["names"]}
+    assert len(groups) == 3  # (0.1, 1e-4), (1.0, 1e-4) for the Linear, (0.1, 0) for the norm
     assert by_name["2.weight"]["lr"] == pytest.approx(1.0) and by_name["0.weight"][
         "lr"
     ] == pytest.approx(0.1)
