@@ -69,3 +69,28 @@ def test_out_of_range_requests_are_clear(videos: dict[str, Path]) -> None:
             reader.read_indices([70])
     with pytest.raises(MediaError, match=r"stream 3 is not a video stream.*video streams: 0, 1"):
         VideoReader(videos["two_stream"], stream_index=3)
+
+
+def test_seeks_only_past_gaps_worth_skipping(
+    videos: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every other frame decodes straight through (a seek past one unwanted frame costs more
+    than decoding it); a gap longer than SEEK_MIN_SKIP frames with a keyframe in it is sought."""
+    from ethoclip.media import _reader
+
+    seeks: list[int] = []
+    original = _reader.VideoReader._seek
+
+    def counted(self: _reader.VideoReader, target: int, **kwargs: object) -> None:
+        seeks.append(target)
+        original(self, target, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_reader.VideoReader, "_seek", counted)
+    with VideoReader(videos["cfr"]) as reader:
+        n = reader.num_frames  # 60 frames, a keyframe every 12
+        every_other = reader.read_indices(range(0, n, 2))
+        assert len(seeks) == 1  # the first read
+        gap = _reader.SEEK_MIN_SKIP + 13
+        reader.read_indices([0, gap])  # from frame 0 to a frame past a keyframe, far away
+    assert codes(every_other) == list(range(0, n, 2))
+    assert len(seeks) == 3  # back to 0 (behind), then past the gap

@@ -1,11 +1,14 @@
 """Score a video window by window: one decoding pass, windows batched through the model,
 and never more frames in memory than the windows being filled need (an hour of video never
-sits in RAM)."""
+sits in RAM). The model scores a batch in a second thread while the next batch is decoded
+(torch and FFmpeg both release the GIL), at most two batches behind."""
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -101,27 +104,38 @@ def score_video(
         pending = 0  # next window to fill
         inputs: list[torch.Tensor] = []
         scores: list[torch.Tensor] = []
+        running: deque[Future[torch.Tensor]] = deque()
         total = len(windows.starts)
 
-        def flush() -> None:
-            if inputs:
-                scores.append(model.score(torch.stack(inputs)))
-                inputs.clear()
+        def collect(keep: int) -> None:
+            while len(running) > keep:
+                scores.append(running.popleft().result())
                 if progress:
                     progress(sum(len(s) for s in scores), total)
 
-        for index, frame in reader.iter_frames(needed, size=size):
-            buffer[index] = frame
-            while pending < total and last_needed[pending] <= index:
-                window = np.stack([buffer[int(i)] for i in windows.indices[pending]])
-                inputs.append(model.prepare(window))
-                pending += 1
-                if len(inputs) == batch_size:
-                    flush()
-                keep_from = int(windows.indices[pending].min()) if pending < total else index + 1
-                for old in [k for k in buffer if k < keep_from]:
-                    del buffer[old]
-        flush()
+        with ThreadPoolExecutor(max_workers=1) as scorer:
+
+            def flush() -> None:
+                if inputs:
+                    running.append(scorer.submit(model.score, torch.stack(inputs)))
+                    inputs.clear()
+                    collect(keep=2)  # bounded: the decoder runs at most two batches ahead
+
+            for index, frame in reader.iter_frames(needed, size=size):
+                buffer[index] = frame
+                while pending < total and last_needed[pending] <= index:
+                    window = np.stack([buffer[int(i)] for i in windows.indices[pending]])
+                    inputs.append(model.prepare(window))
+                    pending += 1
+                    if len(inputs) == batch_size:
+                        flush()
+                    keep_from = (
+                        int(windows.indices[pending].min()) if pending < total else index + 1
+                    )
+                    for old in [k for k in buffer if k < keep_from]:
+                        del buffer[old]
+            flush()
+            collect(keep=0)
     return Scored(
         video=path,
         windows=windows,

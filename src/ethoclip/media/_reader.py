@@ -25,6 +25,8 @@ from ._types import StreamInfo, VideoProbe
 # When a container's seek lands after the wanted frame (imprecise indexes, MPEG-TS), seek this
 # many seconds earlier, then more, before falling back to the start of the stream.
 _SEEK_BACKOFF_SEC = (0.0, 1.0, 5.0, 30.0)
+# Frames worth decoding and dropping rather than seeking past (see _needs_seek).
+SEEK_MIN_SKIP = 24
 
 
 class VideoReader:
@@ -164,11 +166,17 @@ class VideoReader:
     def _needs_seek(self, target: int) -> bool:
         if self._decoded is None or self._last_ticks is None or target <= self._last_ticks:
             return True
-        # Seek only when a keyframe lies between the current position and the target: frames
-        # before that keyframe would be decoded for nothing.
+        # Seek only when a keyframe lies between the current position and the target and the
+        # frames it skips outweigh what a seek costs (a decoder flush and restart, several
+        # frames' latency with frame threads): seeking past one unwanted frame made reading
+        # every other frame of a long video 35 % slower than decoding straight through.
         keys = self.info.keyframe_ticks
         k = np.searchsorted(keys, target, side="right") - 1
-        return bool(k >= 0 and keys[k] > self._last_ticks)
+        if k < 0 or keys[k] <= self._last_ticks:
+            return False
+        pts = self.info.pts_ticks
+        skipped = np.searchsorted(pts, keys[k]) - np.searchsorted(pts, self._last_ticks, "right")
+        return bool(skipped > SEEK_MIN_SKIP)
 
     def _seek(self, target: int, *, backoff_sec: float | None) -> None:
         tb = self.info.time_base
