@@ -45,10 +45,10 @@ class RecognizerModule(pl.LightningModule):
         loss = self.model.loss(batch["inputs"], batch["label"])
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
-                f"the loss became {float(loss)} at epoch {self.current_epoch + 1}, iteration "
-                f"{self.global_step + 1}; training stopped and the last good checkpoint is kept: "
-                "lower the learning rate, clip gradients (optim_wrapper.clip_grad) or check the "
-                "data"
+                f"the loss became {float(loss.detach())} at epoch {self.current_epoch + 1}, "
+                f"iteration {self.global_step + 1}; training stopped and the last good checkpoint "
+                "is kept: lower the learning rate, clip gradients (optim_wrapper.clip_grad) or "
+                "check the data"
             )
         lr = self.trainer.optimizers[0].param_groups[0]["lr"]
         n = batch["inputs"].shape[0]
