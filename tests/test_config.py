@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 import zipfile
 from pathlib import Path
 
@@ -463,11 +462,14 @@ def test_config_new_reads_everything_from_the_dataset(
     )
 
 
-def test_resolving_a_timesformer_config_is_fast(tmp_path: Path) -> None:
-    """Not a timing test: a guard that loading stays in pure Python (no heavy imports)."""
-    start = time.perf_counter()
-    Config.fromfile("ethoclip::_base_/models/timesformer_base.py")
-    assert time.perf_counter() - start < 5  # generous; the benchmark measures the real figure
+def test_shipped_configs_are_addressable_by_the_ethoclip_prefix() -> None:
+    # The speed of resolving it is measured in benchmarks/bench_config.py, never here.
+    cfg = Config.fromfile("ethoclip::_base_/models/timesformer_base.py")
+    backbone = cfg.model.backbone
+    assert (backbone.type, backbone.num_frames, backbone.embed_dims) == ("TimeSformer", 8, 768)
+    assert backbone.attention_type == "divided_space_time"
+    assert cfg.model.cls_head.average_clips == "prob"
+    assert str(cfg.origin("model.backbone.embed_dims")).endswith("timesformer_base.py:4")
 
 
 @pytest.mark.realdata
