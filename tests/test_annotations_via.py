@@ -9,6 +9,8 @@ import pytest
 
 from ethoclip.annotations import (
     ViaAttribute,
+    ViaVideo,
+    build_via_project,
     class_names,
     label_intervals,
     load_via_project,
@@ -307,3 +309,30 @@ def test_values_that_are_not_what_the_attribute_defines(tmp_path: Path) -> None:
     ]
     fix = next(i.fix for i in project.issues if i.value == "42")
     assert fix == "choose one of its options (0=walk, 1=sit) in VIA, or add the option back"
+
+
+def test_a_written_project_reads_back_to_its_segments(tmp_path: Path) -> None:
+    ids = iter(["1_a", "1_b", "2_a"])
+    project = build_via_project(
+        [
+            ViaVideo("a.mp4", [("sit", [0, 1.25]), ("schnüffeln", [1.25, 3.5])]),
+            ViaVideo("b.mp4", [("sit", [2.0, 4.0])]),
+        ],
+        ["sit", "schnüffeln", "run"],
+        name="p",
+        creator="test",
+        segment_id=lambda vid: next(ids),
+    )
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(project, ensure_ascii=False), encoding="utf-8")
+    assert seg_table(path) == [
+        ("1_a", "a.mp4", 0.0, 1.25, ("sit",)),
+        ("1_b", "a.mp4", 1.25, 3.5, ("schnüffeln",)),
+        ("2_a", "b.mp4", 2.0, 4.0, ("sit",)),
+    ]
+    assert not load_via_project(path).issues
+    assert list(project["attribute"]["1"]["options"].values()) == [
+        "sit",
+        "schnüffeln",
+        "run",
+    ]

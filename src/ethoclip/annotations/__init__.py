@@ -1,4 +1,4 @@
-"""VIA 3 annotations: parsing, label resolution, validation. No torch here."""
+"""VIA 3 annotations: parsing, label resolution, validation, writing. No torch here."""
 
 from ._issues import Issue, errors, format_report, group_by_file
 from ._labels import MERGE_GAP_SEC, LabelInterval, class_names, label_intervals
@@ -12,6 +12,7 @@ from ._via import (
     load_via_project,
     resolve_labels,
 )
+from ._write import ViaVideo, build_via_project
 
 __all__ = [
     "MERGE_GAP_SEC",
@@ -22,7 +23,9 @@ __all__ = [
     "ViaAttribute",
     "ViaFile",
     "ViaProject",
+    "ViaVideo",
     "VideoFacts",
+    "build_via_project",
     "class_names",
     "errors",
     "format_report",

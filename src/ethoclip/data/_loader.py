@@ -8,21 +8,10 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from ..config._check import DATALOADER
 from ..errors import ConfigError
 from ..registry import DATA_SAMPLERS, DATASETS, building, config_error, current_key
 from ._datasets import ClipSamples, collate
-
-LOADER_KEYS = {
-    "batch_size",
-    "num_workers",
-    "persistent_workers",
-    "sampler",
-    "dataset",
-    "pin_memory",
-    "drop_last",
-    "collate_fn",
-    "prefetch_factor",
-}
 
 
 def build_dataset(
@@ -46,11 +35,11 @@ def build_dataloader(
     """``dict(batch_size=…, num_workers=…, sampler=dict(type='DefaultSampler', shuffle=…),
     dataset=dict(…))`` → a DataLoader whose batches are ``collate``'s dicts."""
     with building(key):
-        unknown = set(cfg) - LOADER_KEYS
+        unknown = set(cfg) - DATALOADER
         if unknown:
             name = sorted(unknown)[0]
             raise config_error(
-                name, f"is not a dataloader setting ({', '.join(sorted(LOADER_KEYS))})"
+                name, f"is not a dataloader setting ({', '.join(sorted(DATALOADER))})"
             )
         if "dataset" not in cfg:
             raise config_error(

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..annotations import ViaVideo, build_via_project
 from ..errors import DatasetError
 from ._scene import BEHAVIOURS, Bout, Scene, plan_bouts
 from ._video import AudioSpec, StreamSpec, VideoSpec, cfr_times, write_video
@@ -112,56 +113,18 @@ def _mid(vid: str, rng: np.random.Generator) -> str:
 
 def _via_project(videos: list[DemoVideo], rng: np.random.Generator) -> dict[str, Any]:
     """A VIA 3 project as the tool saves it: option ids as values, VIA's time rounding."""
-    options = {str(i): name for i, name in enumerate(BEHAVIOURS)}
-    option_of = {name: oid for oid, name in options.items()}
-    files, views, metadata = {}, {}, {}
-    for k, video in enumerate(videos, start=1):
-        vid = str(k)
-        files[vid] = {"fid": vid, "fname": video.path.name, "type": 4, "loc": 1, "src": ""}
-        views[vid] = {"fid_list": [vid]}
-        for bout in video.bouts:
-            metadata[_mid(vid, rng)] = {
-                "vid": vid,
-                "flg": 0,
-                "z": _via_times(bout),
-                "xy": [],
-                "av": {"1": option_of[bout.label]},
-            }
-    return {
-        "project": {
-            "pid": "__VIA_PROJECT_ID__",
-            "rev": "__VIA_PROJECT_REV_ID__",
-            "rev_timestamp": "__VIA_PROJECT_REV_TIMESTAMP__",
-            "pname": "dog behaviour",
-            "creator": "VGG Image Annotator (http://www.robots.ox.ac.uk/~vgg/software/via)",
-            "created": 1707000000000,
-            "vid_list": list(views),
-        },
-        "config": {
-            "file": {"loc_prefix": {"1": "", "2": "", "3": "", "4": ""}},
-            "ui": {
-                "file_content_align": "center",
-                "file_metadata_editor_visible": True,
-                "spatial_metadata_editor_visible": True,
-                "temporal_segment_metadata_editor_visible": True,
-                "spatial_region_label_attribute_id": "",
-                "gtimeline_visible_row_count": "4",
-            },
-        },
-        "attribute": {
-            "1": {
-                "aname": "behaviour",
-                "anchor_id": "FILE1_Z2_XY0",
-                "type": 4,
-                "desc": "what the dog does",
-                "options": options,
-                "default_option_id": "",
-            },
-        },
-        "file": files,
-        "metadata": metadata,
-        "view": views,
-    }
+    return build_via_project(
+        [
+            ViaVideo(video.path.name, [(bout.label, _via_times(bout)) for bout in video.bouts])
+            for video in videos
+        ],
+        BEHAVIOURS,
+        name="dog behaviour",
+        creator="VGG Image Annotator (http://www.robots.ox.ac.uk/~vgg/software/via)",
+        description="what the dog does",
+        created_ms=1707000000000,
+        segment_id=lambda vid: _mid(vid, rng),
+    )
 
 
 def _via_times(bout: Bout) -> list[float]:

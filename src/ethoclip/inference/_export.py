@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..annotations import TEMPORAL_ANCHOR
+from ..annotations import ViaVideo, build_via_project
 from ._bouts import Bout
 from ._windows import Scored
 
@@ -61,58 +61,25 @@ def bouts_csv(bouts: Sequence[Bout]) -> str:
 def via_project(
     videos: Sequence[tuple[Path, Sequence[Bout]]], classes: Sequence[str], *, name: str
 ) -> dict[str, Any]:
-    """A VIA 3 project as the video annotator saves it: one SELECT attribute whose options are
+    """A VIA 3 project as the video annotator saves it: one select attribute whose options are
     the labels, one file and view per video, one temporal segment per bout."""
-    options = {str(i): label for i, label in enumerate(classes)}
-    option_of = {label: oid for oid, label in options.items()}
-    rng = random.Random(0)  # stable metadata ids, so exports diff cleanly
-    files, views, metadata = {}, {}, {}
-    for k, (video, bouts) in enumerate(videos, start=1):
-        vid = str(k)
-        files[vid] = {"fid": vid, "fname": video.name, "type": 4, "loc": 1, "src": ""}
-        views[vid] = {"fid_list": [vid]}
-        for bout in bouts:
-            mid = f"{vid}_" + "".join(
-                rng.choice(string.ascii_letters + string.digits) for _ in range(8)
+    rng = random.Random(0)  # stable segment ids, so exports diff cleanly
+    alphabet = string.ascii_letters + string.digits
+    return build_via_project(
+        [
+            ViaVideo(
+                video.name,
+                [(b.label, [round(b.start, 5), round(b.end, 5)]) for b in bouts],
             )
-            metadata[mid] = {
-                "vid": vid,
-                "flg": 0,
-                "z": [round(bout.start, 5), round(bout.end, 5)],
-                "xy": [],
-                "av": {"1": option_of[bout.label]},
-            }
-    return {
-        "project": {
-            "pid": "__VIA_PROJECT_ID__",
-            "rev": "__VIA_PROJECT_REV_ID__",
-            "rev_timestamp": "__VIA_PROJECT_REV_TIMESTAMP__",
-            "pname": name,
-            "creator": "ethoclip predict (VGG Image Annotator 3 project)",
-            "created": 0,
-            "vid_list": list(views),
-        },
-        "config": {
-            "file": {"loc_prefix": {"1": "", "2": "", "3": "", "4": ""}},
-            "ui": {
-                "file_content_align": "center",
-                "gtimeline_visible_row_count": str(min(len(classes), 10)),
-            },
-        },
-        "attribute": {
-            "1": {
-                "aname": VIA_ATTRIBUTE,
-                "anchor_id": TEMPORAL_ANCHOR,
-                "type": 4,
-                "desc": "predicted by ethoclip: correct, then prepare again",
-                "options": options,
-                "default_option_id": "",
-            }
-        },
-        "file": files,
-        "metadata": metadata,
-        "view": views,
-    }
+            for video, bouts in videos
+        ],
+        classes,
+        name=name,
+        creator="ethoclip predict (VGG Image Annotator 3 project)",
+        attribute=VIA_ATTRIBUTE,
+        description="predicted by ethoclip: correct, then prepare again",
+        segment_id=lambda vid: f"{vid}_" + "".join(rng.choice(alphabet) for _ in range(8)),
+    )
 
 
 def ethogram(scored: Scored, bouts: Sequence[Bout], classes: Sequence[str], path: Path) -> None:

@@ -160,11 +160,11 @@ class _TorchvisionVideoNet(nn.Module):
 
     def __init__(
         self,
-        depth: int,
-        pretrained: str | None,
-        norm_eval: bool,
-        frozen_stages: int,
-        in_channels: int,
+        depth: int = 18,
+        pretrained: str | None = None,
+        norm_eval: bool = False,
+        frozen_stages: int = -1,
+        in_channels: int = 3,
     ) -> None:
         super().__init__()
         from torchvision.models import video
@@ -205,31 +205,11 @@ class ResNet2Plus1d(_TorchvisionVideoNet):
 
     builder = "r2plus1d_18"
 
-    def __init__(
-        self,
-        depth: int = 18,
-        pretrained: str | None = None,
-        norm_eval: bool = False,
-        frozen_stages: int = -1,
-        in_channels: int = 3,
-    ) -> None:
-        super().__init__(depth, pretrained, norm_eval, frozen_stages, in_channels)
-
 
 class ResNet3d(_TorchvisionVideoNet):
     """R3D-18 (torchvision; Kinetics-400 weights: ``torchvision://R3D_18_Weights.KINETICS400_V1``)."""
 
     builder = "r3d_18"
-
-    def __init__(
-        self,
-        depth: int = 18,
-        pretrained: str | None = None,
-        norm_eval: bool = False,
-        frozen_stages: int = -1,
-        in_channels: int = 3,
-    ) -> None:
-        super().__init__(depth, pretrained, norm_eval, frozen_stages, in_channels)
 
 
 class SwinTransformer3D(nn.Module):
