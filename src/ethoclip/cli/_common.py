@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 
 def add_command(
@@ -41,3 +45,17 @@ def given(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
 def flags_of(parser: argparse.ArgumentParser) -> dict[str, str]:
     """Option name (dest) → the flag a user types, for error messages."""
     return {a.dest: a.option_strings[0] for a in parser._actions if a.option_strings}
+
+
+def progress_bar(console: Console) -> Progress:
+    """The commands' progress bar: label, bar, done/total and time left; gone when finished."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )

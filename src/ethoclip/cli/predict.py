@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import add_command
+from ._common import add_command, progress_bar
 
 
 def register(sub: Any) -> None:
@@ -86,7 +86,6 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from ..inference import (
         BoutOptions,
@@ -138,14 +137,7 @@ def run(args: argparse.Namespace) -> int:
                 f"  {len(summary['bouts'])} bouts; timeline, bouts and ethogram in {result.folder}"
             )
 
-    with Progress(
-        "{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with progress_bar(console) as bar:
         task = bar.add_task("windows", total=None)
 
         def progress(video: Path, done: int, total: int) -> None:

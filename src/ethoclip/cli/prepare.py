@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, get_args
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from ..annotations import format_report
 from ..dataset import (
@@ -25,7 +24,7 @@ from ..dataset import (
     prepare_dataset,
 )
 from ..media import CRF_RANGE, TIME_MAP_METHODS, X264_PRESETS
-from ._common import add_command, default_of, flags_of, given
+from ._common import add_command, default_of, flags_of, given, progress_bar
 
 
 def _stream(value: str) -> str | int:
@@ -205,14 +204,7 @@ def run(args: argparse.Namespace) -> int:
 def run_prepare(root: str, out: Path, options: PrepareOptions) -> PrepareResult:
     """Run prepare with a progress bar on stderr and a short report on stdout."""
     console = Console(stderr=True)
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with progress_bar(console) as bar:
         task = bar.add_task("writing clips", total=None)
 
         def progress(what: str, done: int, total: int) -> None:
