@@ -19,6 +19,17 @@ from ethoclip.models import build_recognizer, load_weights
 
 from .realdata import Unavailable, fetch_package
 
+# A TimeSformer small enough for a CPU test; the weights test saves one of the same shape.
+TINY_TIMESFORMER = {
+    "type": "TimeSformer",
+    "num_frames": 4,
+    "img_size": 32,
+    "patch_size": 16,
+    "embed_dims": 32,
+    "num_heads": 2,
+    "num_transformer_layers": 2,
+}
+
 # (config, input shape of one sample): small sizes, so every family runs on a CPU in seconds.
 FAMILIES = {
     "tiny3d": ({"type": "TinyVideoNet", "widths": (4, 8)}, "I3DHead", (1, 3, 4, 16, 16)),
@@ -27,15 +38,7 @@ FAMILIES = {
     "r3d": ({"type": "ResNet3d", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
     "swin3d": ({"type": "SwinTransformer3D", "arch": "tiny"}, "I3DHead", (1, 3, 4, 32, 32)),
     "timesformer": (
-        {
-            "type": "TimeSformer",
-            "num_frames": 4,
-            "img_size": 32,
-            "patch_size": 16,
-            "embed_dims": 32,
-            "num_heads": 2,
-            "num_transformer_layers": 2,
-        },
+        TINY_TIMESFORMER,
         "TimeSformerHead",
         (2, 3, 4, 32, 32),
     ),
@@ -215,15 +218,7 @@ def test_huggingface_weights_load_from_a_local_folder_and_the_hub_cache(tmp_path
     reference = TimesformerForVideoClassification(config)
     folder = tmp_path / "tiny-timesformer"
     reference.save_pretrained(folder)
-    backbone = {
-        "type": "TimeSformer",
-        "num_frames": 4,
-        "img_size": 32,
-        "patch_size": 16,
-        "embed_dims": 32,
-        "num_heads": 2,
-        "num_transformer_layers": 2,
-    }
+    backbone = dict(TINY_TIMESFORMER)
     model = build_recognizer(
         {
             "type": "Recognizer3D",
