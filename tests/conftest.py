@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ethoclip.demo._video import AudioSpec, StreamSpec, VideoSpec, cfr_times, write_video
+from tests.mmaction2_oracle import mmaction2_oracle  # noqa: F401  (fixture)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 VIA3_DIR = SHARED / "testdata" / "via3"
