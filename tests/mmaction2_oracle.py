@@ -49,7 +49,7 @@ def oracle_python() -> Path:
 
 def _digest(script: Path, params: dict | None) -> str:
     h = hashlib.sha256()
-    for path in sorted(SCRIPTS.glob("_*.py")) + [script]:
+    for path in [*sorted(SCRIPTS.glob("_*.py")), script]:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     h.update(json.dumps(params or {}, sort_keys=True).encode())
     return h.hexdigest()[:16]

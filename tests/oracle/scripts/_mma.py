@@ -51,8 +51,8 @@ def build_model(model_cfg: Any, seed: int = 0) -> Any:
 
 def save_checkpoint(model: Any, path: Path, meta: dict[str, Any] | None = None) -> None:
     """The model's weights as MMEngine saves them (``meta`` + ``state_dict``)."""
-    from mmengine.runner.checkpoint import get_state_dict, save_checkpoint as mm_save
-    from mmengine.runner.checkpoint import weights_to_cpu
+    from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
+    from mmengine.runner.checkpoint import save_checkpoint as mm_save
 
     checkpoint = {
         "meta": meta or {"mmaction2": "1.2.0", "note": "saved by MMAction2 for ethoclip's tests"},
