@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         PredictOptions,
         VideoResult,
         load_model,
+        not_learned,
         predict,
         remove_objects,
     )
@@ -113,6 +114,14 @@ def run(args: argparse.Namespace) -> int:
     )
     for note in model.notes:
         print(f"note: {note}", file=sys.stderr)
+    weak = not_learned(model)
+    if weak:
+        print(
+            "note: validation did not show these classes were learned; their bouts are marked "
+            "(class_learned=no) and are guesses: "
+            + "; ".join(f"{name} ({why})" for name, why in weak.items()),
+            file=sys.stderr,
+        )
     console = Console(stderr=True)
 
     def show(result: VideoResult) -> None:
@@ -131,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"{result.video}{done}{padded}: top {len(summary['top_k'])} ({kind})")
         for item in summary["top_k"]:
-            print(f"  {item['score']:.3f}  {item['label']}")
+            mark = "  (not learned)" if item["label"] in weak else ""
+            print(f"  {item['score']:.3f}  {item['label']}{mark}")
         if result.folder is not None:
             print(
                 f"  {len(summary['bouts'])} bouts; timeline, bouts and ethogram in {result.folder}"
@@ -154,8 +164,10 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.export_via:
         print(
-            f"wrote {args.export_via}: open it in VIA's video annotator, correct it, then "
-            "prepare again"
+            f"wrote {args.export_via}: open it in VIA's video annotator (with the videos), "
+            "correct it, save it, then cut a dataset that uses it: ethoclip prepare ROOT --out "
+            f"DIR --corrections {args.export_via} (it replaces the annotation of the videos it "
+            "holds; --corrections-mode merge adds to it)"
         )
     if args.show:
         import webbrowser

@@ -6,6 +6,7 @@ from ._experiment import Experiment, Settings, build_experiment, read_settings
 from ._metrics import (
     AccMetric,
     best_f1_thresholds,
+    class_evidence,
     f1_at,
     mean_average_precision,
     mmit_mean_average_precision,
@@ -23,6 +24,7 @@ __all__ = [
     "TrainingInterrupted",
     "best_f1_thresholds",
     "build_experiment",
+    "class_evidence",
     "default_work_dir",
     "f1_at",
     "load_trained",

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 
 from ..errors import ConfigError
 from ..models import BaseRecognizer
-from ._metrics import best_f1_thresholds
+from ._metrics import best_f1_thresholds, class_evidence
 from ._module import RecognizerModule
 
 
@@ -132,7 +132,11 @@ class EpochEnd(pl.Callback):
                 scores, targets, multi_label=module.model.multi_label
             )
             if module.model.multi_label:
-                module.meta["thresholds"] = best_f1_thresholds(scores, targets)
+                thresholds = best_f1_thresholds(scores, targets)
+                module.meta["thresholds"] = thresholds
+                module.meta["class_evidence"] = class_evidence(
+                    scores, targets, thresholds, module.meta["classes"]
+                )
             module.meta["metrics"] = {"epoch": epoch, **metrics}
             for key, value in metrics.items():
                 module.log(f"val/{key}", value, sync_dist=False, rank_zero_only=True)

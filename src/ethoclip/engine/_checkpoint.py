@@ -60,6 +60,13 @@ class Trained:
         return list(found) if found else [0.5] * len(self.classes)
 
     @property
+    def class_evidence(self) -> list[dict[str, Any]] | None:
+        """What validation said of each class (AP, positives, learned); None in checkpoints
+        written before ethoclip kept it, or that never validated."""
+        found = self.meta.get("class_evidence")
+        return [dict(e) for e in found] if found else None
+
+    @property
     def multi_label(self) -> bool:
         return bool(self.meta["multi_label"])
 

@@ -56,26 +56,77 @@ def mmit_mean_average_precision(scores: torch.Tensor, labels: torch.Tensor) -> f
     return mean_average_precision(scores[keep].T, labels[keep].T)
 
 
+# A threshold may not mark more validation clips positive than this many times the clips that
+# are: the best-F1 cut of a class the model barely separates sits below almost every score, and
+# on a long video that class would then be "on" throughout.
+MAX_PREDICTED_PER_POSITIVE = 2.0
+# A class counts as learned when validation shows it: enough positive clips to judge, and an AP
+# well above what a constant score gets (chance AP = the class's share of clips, ≤ 0.5 here).
+LEARNED_MIN_AP = 0.5
+LEARNED_MIN_POSITIVES = 3
+
+
 def best_f1_thresholds(scores: torch.Tensor, labels: torch.Tensor) -> list[float]:
     """Per class, a score threshold with the best F1 on these samples (0.5 without positives).
 
-    Of the thresholds that reach the best F1, the one halfway between the lowest score kept
-    and the highest score left out: a cut right at a validation score would move with every
-    clip, a cut in the gap between the two holds better on new video.
+    Only cuts that mark at most ``MAX_PREDICTED_PER_POSITIVE`` × (positives) samples count, so a
+    class that was not learned gets a high threshold instead of one that fires everywhere. Of
+    the cuts that reach the best F1, the one halfway between the lowest score kept and the
+    highest score left out: a cut right at a validation score would move with every clip, a cut
+    in the gap between the two holds better on new video.
     """
     thresholds = []
     binary = (labels > 0.5).long()
     for k in range(scores.shape[1]):
-        if binary[:, k].sum() == 0:
+        positives = int(binary[:, k].sum())
+        if positives == 0:
             thresholds.append(0.5)
             continue
         column = scores[:, k].float()
         precision, recall, cut = tmf.binary_precision_recall_curve(column, binary[:, k])
         f1 = 2 * precision[:-1] * recall[:-1] / (precision[:-1] + recall[:-1]).clamp_min(1e-12)
+        marked = (column[None, :] >= cut[:, None]).sum(1)
+        f1 = torch.where(marked <= MAX_PREDICTED_PER_POSITIVE * positives, f1, -1.0)
+        if float(f1.max()) <= 0:  # no allowed cut finds a positive: scores that do not separate
+            thresholds.append(min(1.0, float(column.max()) + 1e-3))
+            continue
         best = float(cut[int(torch.argmax(f1))])
         below = column[column < best]
         thresholds.append((best + float(below.max())) / 2 if below.numel() else best / 2)
     return thresholds
+
+
+def class_evidence(
+    scores: torch.Tensor,
+    labels: torch.Tensor,
+    thresholds: Sequence[float],
+    class_names: Sequence[str],
+) -> list[dict[str, Any]]:
+    """What validation says of each class (kept in checkpoints, shown by ``predict``): its AP,
+    its positive clips, its threshold and whether it was learned, with the reason if not."""
+    aps = average_precision_per_class(scores, labels)
+    positives = (labels > 0.5).sum(0).tolist()
+    out = []
+    for k, name in enumerate(class_names):
+        ap, n = aps[k], int(positives[k])
+        if n < LEARNED_MIN_POSITIVES:
+            reason = f"{n} positive validation clip(s); at least {LEARNED_MIN_POSITIVES} needed"
+        elif ap < LEARNED_MIN_AP:
+            reason = f"validation AP {ap:.2f} < {LEARNED_MIN_AP}"
+        else:
+            reason = ""
+        out.append(
+            {
+                "class": name,
+                "val_ap": None if math.isnan(ap) else round(ap, 4),
+                "val_positives": n,
+                "val_clips": len(labels),
+                "threshold": round(float(thresholds[k]), 6),
+                "learned": not reason,
+                "reason": reason,
+            }
+        )
+    return out
 
 
 def f1_at(

@@ -112,6 +112,6 @@ class RecognizerModule(pl.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         saved = checkpoint.get("ethoclip", {})
-        for key in ("thresholds", "metrics", "best"):
+        for key in ("thresholds", "class_evidence", "metrics", "best"):
             if key in saved:
                 self.meta[key] = saved[key]

@@ -1,14 +1,23 @@
 """Prediction: top-k labels of clips, behaviour timelines and bouts of long videos, VIA
 projects to correct, overlay videos. One decoding pass per video, bounded memory."""
 
-from ._bouts import Bout, BoutOptions, find_bouts
+from ._bouts import Bout, BoutMatch, BoutOptions, find_bouts, match_bouts
 from ._export import via_project
 from ._model import ClipModel, load_model
-from ._predict import PredictOptions, VideoResult, predict, predict_video, remove_objects, videos_in
+from ._predict import (
+    PredictOptions,
+    VideoResult,
+    not_learned,
+    predict,
+    predict_video,
+    remove_objects,
+    videos_in,
+)
 from ._windows import Scored, Windows, plan_windows, score_video
 
 __all__ = [
     "Bout",
+    "BoutMatch",
     "BoutOptions",
     "ClipModel",
     "PredictOptions",
@@ -17,6 +26,8 @@ __all__ = [
     "Windows",
     "find_bouts",
     "load_model",
+    "match_bouts",
+    "not_learned",
     "plan_windows",
     "predict",
     "predict_video",

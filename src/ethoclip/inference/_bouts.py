@@ -1,10 +1,14 @@
 """From window scores to behaviour bouts: smoothing, hysteresis, a minimum length.
 
-Each window speaks for the stretch of time around its centre (between the midpoints to its
-neighbours), so the timeline is tiled from the video's start to its end. A label switches on
-where its (smoothed) score reaches its threshold and off only when it falls ``hysteresis``
-below it; bouts shorter than ``min_bout_sec`` are dropped. Single-label models: a label is on
-where it is the top score and reaches the threshold.
+A label switches on where its (smoothed) score reaches its threshold and off only when it
+falls ``hysteresis`` below it; bouts shorter than ``min_bout_sec`` are dropped. Single-label
+models: a label is on where it is the top score and reaches the threshold.
+
+Bout edges are placed between window centres, sharper than the stride: a training window is
+labelled when the behaviour covers at least half of it, so a window's score crosses the
+threshold when the behaviour's edge passes its centre. The edge is where the score line
+between two neighbouring centres crosses the threshold. Before the first centre and after the
+last, the first and last windows speak for the video's start and end.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ class Bout:
     end: float
     mean_score: float
     max_score: float
+    learned: bool | None = None  # what validation said of the class; None: not known
 
     @property
     def duration(self) -> float:
@@ -46,17 +51,6 @@ class BoutOptions:
             raise ConfigError(f"--min-bout must not be negative (got {self.min_bout_sec})")
 
 
-def cells(
-    starts: np.ndarray, length: float, first: float, end: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """The stretch of time each window speaks for: [left, right), tiling first … end."""
-    centres = starts + length / 2
-    bounds = (centres[1:] + centres[:-1]) / 2
-    left = np.concatenate([[first], bounds])
-    right = np.concatenate([bounds, [end]])
-    return left, right
-
-
 def smooth(scores: np.ndarray, windows: int) -> np.ndarray:
     if windows <= 1 or len(scores) < 2:
         return scores
@@ -72,6 +66,13 @@ def smooth(scores: np.ndarray, windows: int) -> np.ndarray:
     )
 
 
+def _crossing(c0: float, v0: float, c1: float, v1: float, level: float) -> float:
+    """Where the line from (c0, v0) to (c1, v1) reaches ``level``, kept within [c0, c1]."""
+    if v1 == v0:
+        return (c0 + c1) / 2
+    return float(min(max(c0 + (level - v0) / (v1 - v0) * (c1 - c0), c0), c1))
+
+
 def find_bouts(
     scores: torch.Tensor,
     starts: np.ndarray,
@@ -83,22 +84,25 @@ def find_bouts(
     thresholds: Sequence[float],
     multi_label: bool,
     options: BoutOptions,
+    learned: Sequence[bool | None] | None = None,
 ) -> list[Bout]:
     raw = scores.numpy().astype(np.float64)
     if len(raw) == 0:
         return []
     values = smooth(raw, options.smooth)
-    left, right = cells(starts, length, first, end)
+    centres = starts + length / 2
+    last = len(values) - 1
     top = values.argmax(axis=1)
     bouts = []
     for k, name in enumerate(classes):
         on_at, off_at = thresholds[k], thresholds[k] - options.hysteresis
-        state, run = False, []
+        state = False
         active = []
         for i, value in enumerate(values[:, k]):
             allowed = multi_label or top[i] == k
-            state = allowed and (value >= on_at or (state and value >= off_at))
+            state = bool(allowed and (value >= on_at or (state and value >= off_at)))
             active.append(state)
+        column = values[:, k]
         i = 0
         while i < len(active):
             if not active[i]:
@@ -107,17 +111,74 @@ def find_bouts(
             j = i
             while j + 1 < len(active) and active[j + 1]:
                 j += 1
-            run = list(range(i, j + 1))
-            start, stop = float(left[i]), float(right[j])
+            start = (
+                first
+                if i == 0
+                else _crossing(centres[i - 1], column[i - 1], centres[i], column[i], on_at)
+            )
+            stop = (
+                end
+                if j == last
+                else _crossing(centres[j], column[j], centres[j + 1], column[j + 1], on_at)
+            )
             if stop - start >= options.min_bout_sec:
                 bouts.append(
                     Bout(
                         name,
                         round(start, 5),
                         round(stop, 5),
-                        float(raw[run, k].mean()),
-                        float(raw[run, k].max()),
+                        float(raw[i : j + 1, k].mean()),
+                        float(raw[i : j + 1, k].max()),
+                        learned[k] if learned is not None else None,
                     )
                 )
             i = j + 1
     return sorted(bouts, key=lambda b: (b.start, b.label))
+
+
+def guarded_thresholds(
+    scores: np.ndarray, thresholds: Sequence[float], learned: Sequence[bool | None]
+) -> list[float]:
+    """Thresholds for one video: a class validation did not show to be learned may not be on
+    for more than half the video (its threshold is raised to the median of its scores there)."""
+    out = []
+    for k, threshold in enumerate(thresholds):
+        if learned[k] is False and len(scores):
+            threshold = max(threshold, float(np.nextafter(np.median(scores[:, k]), np.inf)))
+        out.append(float(threshold))
+    return out
+
+
+@dataclass(frozen=True)
+class BoutMatch:
+    """A true bout and the predicted bout of the same label that overlaps it most."""
+
+    truth: Bout
+    predicted: Bout | None
+    iou: float
+
+    @property
+    def start_error_sec(self) -> float | None:
+        return None if self.predicted is None else abs(self.predicted.start - self.truth.start)
+
+    @property
+    def end_error_sec(self) -> float | None:
+        return None if self.predicted is None else abs(self.predicted.end - self.truth.end)
+
+
+def match_bouts(truth: Sequence[Bout], predicted: Sequence[Bout]) -> list[BoutMatch]:
+    """Each true bout with its best-overlapping predicted bout (temporal IoU), per label."""
+    out = []
+    for t in truth:
+        best, best_iou = None, 0.0
+        for p in predicted:
+            if p.label != t.label:
+                continue
+            inter = min(t.end, p.end) - max(t.start, p.start)
+            if inter <= 0:
+                continue
+            iou = inter / (max(t.end, p.end) - min(t.start, p.start))
+            if iou > best_iou:
+                best, best_iou = p, iou
+        out.append(BoutMatch(t, best, best_iou))
+    return out

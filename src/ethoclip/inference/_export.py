@@ -43,7 +43,10 @@ def timeline_csv(scored: Scored, classes: Sequence[str]) -> str:
 def bouts_csv(bouts: Sequence[Bout]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["label", "start", "end", "duration", "mean_score", "max_score"])
+    # class_learned: yes/no from validation (no: the class's bouts are guesses), or unknown.
+    writer.writerow(
+        ["label", "start", "end", "duration", "mean_score", "max_score", "class_learned"]
+    )
     for b in bouts:
         writer.writerow(
             [
@@ -53,18 +56,37 @@ def bouts_csv(bouts: Sequence[Bout]) -> str:
                 f"{b.duration:.3f}",
                 f"{b.mean_score:.4f}",
                 f"{b.max_score:.4f}",
+                _yes_no(b.learned),
             ]
         )
     return out.getvalue()
 
 
+def _yes_no(value: bool | None) -> str:
+    return "unknown" if value is None else ("yes" if value else "no")
+
+
 def via_project(
-    videos: Sequence[tuple[Path, Sequence[Bout]]], classes: Sequence[str], *, name: str
+    videos: Sequence[tuple[Path, Sequence[Bout]]],
+    classes: Sequence[str],
+    *,
+    name: str,
+    not_learned: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A VIA 3 project as the video annotator saves it: one select attribute whose options are
-    the labels, one file and view per video, one temporal segment per bout."""
+    the labels, one file and view per video, one temporal segment per bout.
+
+    Classes the model did not learn keep their bouts (to correct) and are named in the project
+    name and the attribute's description, which VIA shows; labels stay the class names, so the
+    corrected project goes back into ``prepare`` unchanged.
+    """
     rng = random.Random(0)  # stable segment ids, so exports diff cleanly
     alphabet = string.ascii_letters + string.digits
+    description = "predicted by ethoclip: correct, then prepare again"
+    if not_learned:
+        listed = "; ".join(f"{c} ({why})" for c, why in not_learned.items())
+        description += f". NOT LEARNED, bouts are guesses: {listed}"
+        name += f" [not learned: {', '.join(not_learned)}]"
     return build_via_project(
         [
             ViaVideo(
@@ -77,13 +99,21 @@ def via_project(
         name=name,
         creator="ethoclip predict (VGG Image Annotator 3 project)",
         attribute=VIA_ATTRIBUTE,
-        description="predicted by ethoclip: correct, then prepare again",
+        description=description,
         segment_id=lambda vid: f"{vid}_" + "".join(rng.choice(alphabet) for _ in range(8)),
     )
 
 
-def ethogram(scored: Scored, bouts: Sequence[Bout], classes: Sequence[str], path: Path) -> None:
-    """Labels × time: the window scores as a heat strip per label, bouts as bars over it."""
+def ethogram(
+    scored: Scored,
+    bouts: Sequence[Bout],
+    classes: Sequence[str],
+    path: Path,
+    *,
+    learned: Sequence[bool | None] | None = None,
+) -> None:
+    """Labels × time: the window scores as a heat strip per label, bouts as bars over it.
+    A class validation did not show to be learned is labelled so and its bars are hatched grey."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -109,10 +139,19 @@ def ethogram(scored: Scored, bouts: Sequence[Bout], classes: Sequence[str], path
     colours = plt.get_cmap("tab10")
     row = {c: i for i, c in enumerate(classes)}
     for b in bouts:
+        guess = b.learned is False
         ax.broken_barh(
-            [(b.start, b.duration)], (row[b.label] - 0.3, 0.6), color=colours(row[b.label] % 10)
+            [(b.start, b.duration)],
+            (row[b.label] - 0.3, 0.6),
+            color="lightgrey" if guess else colours(row[b.label] % 10),
+            hatch="//" if guess else None,
+            edgecolor="dimgrey" if guess else None,
         )
-    ax.set_yticks(range(len(classes)), classes)
+    marks = learned or [None] * len(classes)
+    ax.set_yticks(
+        range(len(classes)),
+        [f"{c} (not learned)" if m is False else c for c, m in zip(classes, marks, strict=True)],
+    )
     ax.set_xlim(scored.first_sec, end)
     ax.set_xlabel("time (s)")
     ax.set_title(f"{scored.video.name}: bouts over window scores")
@@ -130,6 +169,8 @@ def summary_json(
     multi_label: bool,
     top_k: int,
     recipe: str,
+    evidence: Sequence[dict[str, Any]] | None = None,
+    thresholds: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     mean = scored.scores.mean(0) if len(scored.scores) else np.zeros(len(classes))
     order = np.argsort(-np.asarray(mean))[:top_k]
@@ -142,8 +183,25 @@ def summary_json(
         "window_sec": round(scored.windows.length_sec, 4),
         "padded": scored.windows.padded,
         "duration_sec": round(scored.duration_sec, 3),
+        # Per class: what validation said (AP, positive clips, learned and why not) and the
+        # threshold used on this video (a class not learned may not be on for half of it).
+        "classes": [
+            {
+                "class": name,
+                **({k: v for k, v in evidence[i].items() if k != "class"} if evidence else {}),
+                "learned": evidence[i]["learned"] if evidence else None,
+                "threshold_used": round(float(thresholds[i]), 6) if thresholds else None,
+            }
+            for i, name in enumerate(classes)
+        ],
         "bouts": [
-            {"label": b.label, "start": b.start, "end": b.end, "mean_score": round(b.mean_score, 4)}
+            {
+                "label": b.label,
+                "start": b.start,
+                "end": b.end,
+                "mean_score": round(b.mean_score, 4),
+                "class_learned": b.learned,
+            }
             for b in bouts
         ],
         "recipe": recipe,

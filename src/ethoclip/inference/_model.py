@@ -54,6 +54,16 @@ class ClipModel:
     prepare: Callable[[np.ndarray], torch.Tensor]  # window frames (M, H, W, 3) → model input
     score: Callable[[torch.Tensor], torch.Tensor]  # batch of inputs → probabilities (N, K)
     notes: list[str] = field(default_factory=list)
+    # Per class, what validation said (``engine.class_evidence``); None: nothing known (a
+    # torchvision classifier, a config + checkpoint, a checkpoint that never validated).
+    evidence: list[dict[str, Any]] | None = None
+
+    @property
+    def learned(self) -> list[bool | None]:
+        """Per class: True/False as validation showed it, None where nothing is known."""
+        if self.evidence is None:
+            return [None] * len(self.classes)
+        return [bool(e["learned"]) for e in self.evidence]
 
     def rename(self, names: Sequence[str], source: str) -> None:
         if len(names) != len(self.classes):
@@ -135,6 +145,7 @@ def from_checkpoint(path: str, device: torch.device) -> ClipModel:
         clip_size=size,
         prepare=WindowPipeline(pre["test_pipeline"]),
         score=_recognizer_scorer(trained.model, device),
+        evidence=trained.class_evidence if trained.multi_label else None,
     )
 
 

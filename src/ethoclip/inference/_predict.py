@@ -13,7 +13,7 @@ from typing import Any
 
 from ..dataset import VIDEO_EXTENSIONS
 from ..errors import EthoclipError, MediaError
-from ._bouts import BoutOptions, find_bouts
+from ._bouts import BoutOptions, find_bouts, guarded_thresholds, smooth
 from ._export import (
     bouts_csv,
     ethogram,
@@ -96,6 +96,12 @@ def predict_video(
         progress=progress,
     )
     long_video = len(scored.windows.starts) > 1
+    learned = model.learned
+    thresholds = guarded_thresholds(
+        smooth(scored.scores.numpy().astype("float64"), options.bouts.smooth),
+        model.thresholds,
+        learned,
+    )
     bouts = find_bouts(
         scored.scores,
         scored.windows.starts,
@@ -103,19 +109,27 @@ def predict_video(
         first=scored.first_sec,
         end=scored.first_sec + scored.duration_sec,
         classes=model.classes,
-        thresholds=model.thresholds,
+        thresholds=thresholds,
         multi_label=model.multi_label,
         options=options.bouts,
+        learned=learned,
     )
     summary = summary_json(
-        scored, model.classes, bouts, multi_label=model.multi_label, top_k=options.top_k, recipe=key
+        scored,
+        model.classes,
+        bouts,
+        multi_label=model.multi_label,
+        top_k=options.top_k,
+        recipe=key,
+        evidence=model.evidence,
+        thresholds=thresholds,
     )
     timeline = options.timeline if options.timeline is not None else long_video
     if folder is not None and timeline:
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(folder / "timeline.csv", timeline_csv(scored, model.classes))
         write_atomic(folder / "bouts.csv", bouts_csv(bouts))
-        ethogram(scored, bouts, model.classes, folder / "ethogram.png")
+        ethogram(scored, bouts, model.classes, folder / "ethogram.png", learned=learned)
         if options.render:
             from ._render import render
 
@@ -182,14 +196,33 @@ def predict(
             if r.summary is None:
                 continue
             bouts = r.summary.get("bout_objects") or [
-                Bout(b["label"], b["start"], b["end"], b["mean_score"], b["mean_score"])
+                Bout(
+                    b["label"],
+                    b["start"],
+                    b["end"],
+                    b["mean_score"],
+                    b["mean_score"],
+                    b.get("class_learned"),
+                )
                 for b in r.summary["bouts"]
             ]
             entries.append((r.video, bouts))
-        project = via_project(entries, model.classes, name=f"ethoclip predictions ({model.name})")
+        project = via_project(
+            entries,
+            model.classes,
+            name=f"ethoclip predictions ({model.name})",
+            not_learned=not_learned(model),
+        )
         export_via.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(export_via, json.dumps(project))
     return results
+
+
+def not_learned(model: ClipModel) -> dict[str, str]:
+    """Classes validation did not show the model learned, with the reason (for every output)."""
+    if model.evidence is None:
+        return {}
+    return {e["class"]: e["reason"] for e in model.evidence if not e["learned"]}
 
 
 def remove_objects(summary: dict[str, Any]) -> dict[str, Any]:
@@ -199,6 +232,7 @@ def remove_objects(summary: dict[str, Any]) -> dict[str, Any]:
 __all__ = [
     "PredictOptions",
     "VideoResult",
+    "not_learned",
     "predict",
     "predict_video",
     "remove_objects",
