@@ -13,6 +13,7 @@ from ..annotations import format_report
 from ..dataset import (
     DEFAULT_NAME_TEMPLATE,
     Background,
+    CorrectionMode,
     InvalidInputError,
     OptionError,
     PlanOptions,
@@ -147,6 +148,7 @@ def add_prepare_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--seed", type=int, default=S, help=f"seed of the split (default {prep('seed')})"
     )
+    add_correction_arguments(p, default=S)
     g = p.add_argument_group("run")
     g.add_argument(
         "--workers", type=int, default=S, help="parallel processes (default: one per core)"
@@ -165,6 +167,27 @@ def add_prepare_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         default=S,
         help="validate, plan and split, print the summary, write nothing",
+    )
+
+
+def add_correction_arguments(p: argparse.ArgumentParser, *, default: Any) -> None:
+    """The correction loop's options (shared with validate)."""
+    g = p.add_argument_group("corrections (predict --export-via, corrected in VIA)")
+    g.add_argument(
+        "--corrections",
+        type=Path,
+        action="append",
+        default=default,
+        metavar="FILE_OR_DIR",
+        help="a corrected VIA project (or a folder of them); repeatable. Each replaces the "
+        "annotation of the videos it holds",
+    )
+    g.add_argument(
+        "--corrections-mode",
+        choices=get_args(CorrectionMode),
+        default=default,
+        help="replace the videos' own annotation, or merge with it "
+        f"(default {default_of(PrepareOptions, 'corrections_mode')})",
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from ..annotations import format_report
 from ..dataset import load_inputs
 from ._common import add_command
+from .prepare import add_correction_arguments
 
 
 def register(sub: Any) -> None:
@@ -22,17 +23,24 @@ def register(sub: Any) -> None:
     )
     p.add_argument("root", metavar="ROOT")
     p.add_argument("--json", action="store_true", help="problems as JSON lines")
+    add_correction_arguments(p, default=None)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    inputs = load_inputs(args.root)
+    inputs = load_inputs(
+        args.root,
+        corrections=args.corrections or (),
+        corrections_mode=args.corrections_mode or "replace",
+    )
     n_videos = sum(len(s.probes) for s in inputs.sessions)
     n_segments = sum(len(p.segments) for s in inputs.sessions for p in s.projects)
     if args.json:
         for issue in inputs.issues:
             print(json.dumps(issue.to_json()))
     else:
+        for correction in inputs.corrections:
+            print(f"correction: {correction.describe()}")
         if inputs.issues:
             print(format_report(inputs.issues))
         print(

@@ -4,12 +4,14 @@ and the typed view of a dataset on disk (``load_dataset``) that training and pre
 No torch here.
 """
 
+from ._corrections import Correction
 from ._inputs import VIDEO_EXTENSIONS, Inputs, Session, find_sessions, load_inputs
 from ._lists import ListEntry, read_list_file
 from ._names import safe_name
 from ._options import (
     DEFAULT_NAME_TEMPLATE,
     Background,
+    CorrectionMode,
     OptionError,
     PlanOptions,
     PrepareOptions,
@@ -42,6 +44,8 @@ __all__ = [
     "VIDEO_EXTENSIONS",
     "Background",
     "ClipRecord",
+    "Correction",
+    "CorrectionMode",
     "Dataset",
     "DatasetPlan",
     "Inputs",

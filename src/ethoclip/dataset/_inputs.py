@@ -19,7 +19,9 @@ from ..annotations import (
 )
 from ..errors import AnnotationError, DatasetError, MediaError
 from ..media import VideoProbe, probe_video, seek_decoding_problem
+from ._corrections import Correction, apply_corrections
 from ._names import safe_name
+from ._options import CorrectionMode
 
 VIDEO_EXTENSIONS = frozenset(
     {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".ts", ".mts", ".m2ts", ".mpg", ".mpeg"}
@@ -46,6 +48,7 @@ class Inputs:
     issues: list[Issue]
     class_name_of: dict[tuple[str, str], str]
     invalid_videos: set[str] = field(default_factory=set)  # "session/video" with errors
+    corrections: list[Correction] = field(default_factory=list)  # videos a correction annotates
 
     @property
     def errors(self) -> list[Issue]:
@@ -219,16 +222,21 @@ def load_inputs(
     *,
     workers: int | None = None,
     known_labels: Sequence[str] | None = None,
+    corrections: Sequence[Path] = (),
+    corrections_mode: CorrectionMode = "replace",
 ) -> Inputs:
     """Discover, parse, probe and validate everything under ``root``; never stops at one problem.
 
     ``known_labels`` (a label map the user fixed) makes any other label an error.
+    ``corrections``: corrected prediction projects (``_corrections``) that replace or merge with
+    the annotation of the videos they hold.
     """
     root = Path(root)
     sessions = find_sessions(root)
     by_session: dict[str, list[Issue]] = {}
     for session in sessions:
         by_session[session.name] = _load_projects(session) + _list_videos(session)
+    applied, correction_issues = apply_corrections(sessions, corrections, corrections_mode)
 
     wanted = [
         (session, name)
@@ -276,9 +284,14 @@ def load_inputs(
         invalid |= {
             f"{session.name}/{i.video}" for i in errors(by_session[session.name]) if i.video
         }
-    issues = [i for session in sessions for i in by_session[session.name]]
+    issues = correction_issues + [i for session in sessions for i in by_session[session.name]]
     return Inputs(
-        root=root, sessions=sessions, issues=issues, class_name_of=names, invalid_videos=invalid
+        root=root,
+        sessions=sessions,
+        issues=issues,
+        class_name_of=names,
+        invalid_videos=invalid,
+        corrections=applied,
     )
 
 

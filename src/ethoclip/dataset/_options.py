@@ -17,6 +17,7 @@ from ..media import CRF_RANGE, TIME_MAP_METHODS, X264_PRESETS
 WindowMode = Literal["segments", "video"]
 Background = Literal["drop", "keep"]
 SplitBy = Literal["video", "session"]
+CorrectionMode = Literal["replace", "merge"]
 StreamChoice = Literal["annotated", "best"]  # or a stream index, as an int
 
 DEFAULT_NAME_TEMPLATE = "{session}_{video}_start{start}_{labels}"
@@ -154,6 +155,10 @@ class PrepareOptions:
     skip_invalid: bool = False
     label_map: Path | None = None
     dry_run: bool = False  # validate, plan and split; write nothing
+    # Corrected prediction projects (predict --export-via, corrected in VIA): each replaces
+    # ("replace") or adds to ("merge") the annotation of the videos it holds.
+    corrections: tuple[Path, ...] = ()
+    corrections_mode: CorrectionMode = "replace"
 
     def __post_init__(self) -> None:
         problems: list[tuple[str, str]] = []
@@ -166,6 +171,8 @@ class PrepareOptions:
                 ("val_fraction + test_fraction", "must stay below 1, leaving clips to train on")
             )
         _choice(problems, "split_by", self.split_by, SplitBy)
+        _choice(problems, "corrections_mode", self.corrections_mode, CorrectionMode)
+        object.__setattr__(self, "corrections", tuple(Path(p) for p in self.corrections))
         if self.workers is not None and (
             isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1
         ):

@@ -165,7 +165,13 @@ def plan_dataset(
     """Validate everything under ``root`` and plan the dataset; raises before any write."""
     root = Path(root)
     fixed_labels = read_label_map(options.label_map) if options.label_map else None
-    inputs = load_inputs(root, workers=workers, known_labels=fixed_labels)
+    inputs = load_inputs(
+        root,
+        workers=workers,
+        known_labels=fixed_labels,
+        corrections=options.corrections,
+        corrections_mode=options.corrections_mode,
+    )
     if inputs.errors and not options.skip_invalid:
         raise InvalidInputError(inputs.issues)
     skip = inputs.invalid_videos if options.skip_invalid else set()
@@ -304,7 +310,12 @@ def _record(
         label_ids=tuple(ids[name] for name in clip.window.labels),
         session=plan.session.name,
         source_video=plan.path.relative_to(root).as_posix(),
-        via_file=plan.via_file.relative_to(root).as_posix(),
+        # A corrected project (--corrections) may live outside ROOT: then its full path.
+        via_file=(
+            plan.via_file.relative_to(root).as_posix()
+            if plan.via_file.is_relative_to(root)
+            else plan.via_file.resolve().as_posix()
+        ),
         segment_ids=tuple(clip.window.segment_ids),
         annotated_stream=plan.annotated.index,
         source_stream=plan.source.index,

@@ -119,6 +119,10 @@ def render_summary(
                 )
     for note in plan.split_notes:
         lines.append(f"  split: {note}")
+    if plan.inputs.corrections:
+        lines.append("")
+        lines.append("corrected annotations (--corrections)")
+        lines += [f"  {c.describe()}" for c in plan.inputs.corrections]
     if plan.skipped:
         lines.append("")
         lines.append("skipped (invalid input, --skip-invalid)")
