@@ -1,5 +1,4 @@
-# TimeSformer-Base (transformers), divided space-time attention, Kinetics-400 weights from the
-# Hugging Face hub. MMAction2's own TimeSformer is type='TimeSformer'.
+# TimeSformer-Base (transformers'), divided space-time attention, Kinetics-400 weights from the hub.
 model = dict(
     type='Recognizer3D',
     backbone=dict(type='HFTimeSformer', num_frames=8, img_size=224, patch_size=16, embed_dims=768,
