@@ -95,6 +95,12 @@ def test_mmaction2_checkpoint_loads_strictly_and_computes_the_same(
     for key, grad in grads.items():
         scale = float(theirs[key].abs().max()) + 1e-6
         assert (grad - theirs[key]).abs().max() <= 1e-4 * max(scale, 1.0), key
+    model.train()
+    torch.manual_seed(2)
+    trained = model.cls_head(model.backbone(io["input"]))
+    assert (
+        trained - torch.load(art / f"{name}.train_logits.pt", weights_only=True)
+    ).abs().max() <= 1e-4
 
 
 @pytest.mark.parametrize(

@@ -183,6 +183,11 @@ def run_case(out, name, rel, overrides, shape) -> None:
         out / f"{name}.io.pt",
     )
     torch.save(grads, out / f"{name}.grads.pt")
+    # training mode from a fixed seed: dropout and stochastic depth draw the same numbers
+    # only where both sides draw them in the same order, from the same modules
+    model.train()
+    torch.manual_seed(2)
+    torch.save(model.cls_head(model.backbone(x)).detach(), out / f"{name}.train_logits.pt")
     (out / f"{name}.keys.json").write_text(
         json.dumps({k: list(v.shape) for k, v in model.state_dict().items()})
     )
