@@ -199,3 +199,24 @@ def test_swin_inflated_from_2d_as_mmaction2(oracle: tuple[Path, dict[str, Any]])
     assert ours.keys() == theirs.keys()
     for key, value in ours.items():
         assert torch.allclose(value.float(), theirs[key].float(), atol=1e-6), key
+
+
+def test_videomae_pretrained_file_is_loaded(tmp_path: Path) -> None:
+    """MMAction2 1.2.0's VisionTransformer drops ``pretrained`` (its default ``init_cfg``
+    replaces the 'Pretrained' one it sets; its configs load weights through ``load_from``).
+    ethoclip loads the file the config names; a file with nothing that fits is an error."""
+    from ethoclip.errors import ConfigError
+    from ethoclip.models.backbones.vit_mae import VisionTransformer
+
+    small = {"img_size": 32, "embed_dims": 32, "depth": 2, "num_heads": 2, "num_frames": 4}
+    torch.manual_seed(0)
+    source = VisionTransformer(**small)
+    path = tmp_path / "vit.pth"
+    torch.save({"state_dict": source.state_dict()}, path)
+    torch.manual_seed(1)
+    loaded = VisionTransformer(**small, pretrained=str(path))
+    for key, value in source.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[key]), key
+    torch.save({"state_dict": {"something.else": torch.zeros(3)}}, path)
+    with pytest.raises(ConfigError, match=r"no tensor in .* fits this model"):
+        VisionTransformer(**small, pretrained=str(path))
