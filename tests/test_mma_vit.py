@@ -220,3 +220,26 @@ def test_videomae_pretrained_file_is_loaded(tmp_path: Path) -> None:
     torch.save({"state_dict": {"something.else": torch.zeros(3)}}, path)
     with pytest.raises(ConfigError, match=r"no tensor in .* fits this model"):
         VisionTransformer(**small, pretrained=str(path))
+
+
+def test_mvit_init_cfg_pretrained_takes_the_backbone_of_a_checkpoint(tmp_path: Path) -> None:
+    """``init_cfg=dict(type='Pretrained', checkpoint=…, prefix='backbone.')``, as MMAction2's
+    sthv2 MViT config starts from its Kinetics one: the backbone's tensors, prefix removed."""
+    from ethoclip.errors import ConfigError
+    from ethoclip.models.backbones.mvit import MViT
+
+    arch = {"embed_dims": 8, "num_layers": 2, "num_heads": 1, "downscale_indices": [1]}
+    small = {"arch": arch, "spatial_size": 32, "temporal_size": 4}
+    torch.manual_seed(0)
+    source = MViT(**small)
+    path = tmp_path / "mvit.pth"
+    torch.save({"state_dict": {f"backbone.{k}": v for k, v in source.state_dict().items()}}, path)
+    cfg = {"type": "Pretrained", "checkpoint": str(path), "prefix": "backbone."}
+    torch.manual_seed(1)
+    loaded = MViT(**small, init_cfg=cfg)
+    for key, value in source.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[key]), key
+    with pytest.raises(ConfigError, match=r"no tensor in the checkpoint starts with 'head\.'"):
+        MViT(**small, init_cfg={**cfg, "prefix": "head."})
+    with pytest.raises(ConfigError, match=r"init_cfg: only dict\(type='Pretrained'"):
+        MViT(**small, init_cfg={"type": "Kaiming"})

@@ -110,3 +110,31 @@ def load_partial(
     if problems:
         warnings.warn(f"{source}: {'; '.join(problems)}", stacklevel=3)
     return list(fits)
+
+
+def pretrained_init(init_cfg: object) -> tuple[str, str] | None:
+    """MMEngine's ``init_cfg=dict(type='Pretrained', checkpoint=…, prefix=…)`` as (file,
+    prefix); None for no ``init_cfg`` (the architecture's own initialisation)."""
+    if init_cfg is None:
+        return None
+    cfg = dict(init_cfg) if isinstance(init_cfg, Mapping) else None
+    if cfg is None or cfg.get("type") != "Pretrained" or not cfg.get("checkpoint"):
+        raise config_error(
+            "init_cfg",
+            "only dict(type='Pretrained', checkpoint=…, prefix=…) is supported; leave it out for "
+            f"MMAction2's default initialisation (got {init_cfg!r})",
+        )
+    unknown = set(cfg) - {"type", "checkpoint", "prefix", "map_location"}
+    if unknown:
+        raise config_error("init_cfg", f"{', '.join(sorted(unknown))} not supported")
+    return str(cfg["checkpoint"]), str(cfg.get("prefix") or "")
+
+
+def with_prefix(state: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The tensors under ``prefix`` with it removed (MMEngine's ``prefix``), or all of them."""
+    if not prefix:
+        return dict(state)
+    found = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+    if not found:
+        raise config_error("init_cfg.prefix", f"no tensor in the checkpoint starts with {prefix!r}")
+    return found

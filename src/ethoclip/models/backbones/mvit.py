@@ -21,7 +21,14 @@ from torch import nn
 
 from ...registry import config_error
 from .._weights import state_dict_from
-from ._vit_bricks import check_activation, drop_path_or_identity, layer_norm, load_partial
+from ._vit_bricks import (
+    check_activation,
+    drop_path_or_identity,
+    layer_norm,
+    load_partial,
+    pretrained_init,
+    with_prefix,
+)
 
 ARCHS: dict[str, dict[str, Any]] = {
     "tiny": {"embed_dims": 96, "num_layers": 10, "num_heads": 1, "downscale_indices": [1, 3, 8]},
@@ -360,10 +367,7 @@ class MViT(nn.Module):
             )
         if output_cls_token and not with_cls_token:
             raise config_error("output_cls_token", "needs with_cls_token=True")
-        if init_cfg is not None:
-            raise config_error(
-                "init_cfg", "is not supported; MMAction2's default initialisation is used"
-            )
+        from_init = pretrained_init(init_cfg)  # MMEngine's Pretrained init, if given
         check_activation(act_cfg)
         norm_cfg = norm_cfg or {"type": "LN", "eps": 1e-6}
         self.embed_dims = int(settings["embed_dims"])
@@ -437,6 +441,9 @@ class MViT(nn.Module):
         self._init_weights(rel_pos_zero_init)
         if pretrained:
             self.load_pretrained(pretrained)
+        elif from_init is not None:  # MMAction2's config route to a checkpoint's backbone
+            spec, prefix = from_init
+            load_partial(self, with_prefix(state_dict_from(spec), prefix), source=spec)
 
     def _init_weights(self, rel_pos_zero_init: bool) -> None:
         """MMAction2's init_cfg: convolutions and linears N(0, .02) truncated (linear biases

@@ -27,7 +27,9 @@ from ._vit_bricks import (
     drop_path_or_identity,
     layer_norm,
     load_partial,
+    pretrained_init,
     trunc_normal_linears,
+    with_prefix,
 )
 
 ARCHS = {
@@ -337,10 +339,7 @@ class SwinTransformer3D(nn.Module):
             raise config_error("arch", "depths and num_heads: the same length, 1 to 4 stages")
         if not out_indices or max(out_indices) >= len(depths):
             raise config_error("out_indices", f"must be stage numbers below {len(depths)}")
-        if init_cfg is not None:
-            raise config_error(
-                "init_cfg", "is not supported; MMAction2's default initialisation is used"
-            )
+        from_init = pretrained_init(init_cfg)  # MMEngine's Pretrained init, if given
         check_activation(act_cfg)
         norm_cfg = norm_cfg or {"type": "LN"}
         self.pretrained, self.pretrained2d = pretrained, pretrained2d
@@ -387,6 +386,9 @@ class SwinTransformer3D(nn.Module):
                 self.inflate_weights(pretrained)
             else:
                 load_partial(self, state_dict_from(pretrained), source=pretrained)
+        elif from_init is not None:  # MMAction2 honours init_cfg only without pretrained2d
+            spec, prefix = from_init
+            load_partial(self, with_prefix(state_dict_from(spec), prefix), source=spec)
         self._freeze_stages()
 
     def inflate_weights(self, spec: str) -> list[str]:

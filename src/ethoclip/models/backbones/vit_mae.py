@@ -19,7 +19,14 @@ from torch import nn
 
 from ...registry import config_error
 from .._weights import state_dict_from
-from ._vit_bricks import drop_path_or_identity, layer_norm, load_partial, trunc_normal_linears
+from ._vit_bricks import (
+    drop_path_or_identity,
+    layer_norm,
+    load_partial,
+    pretrained_init,
+    trunc_normal_linears,
+    with_prefix,
+)
 
 
 def sinusoid_table(positions: int, dims: int) -> torch.Tensor:
@@ -152,10 +159,7 @@ class VisionTransformer(nn.Module):
         init_cfg: Any = None,
     ) -> None:
         super().__init__()
-        if init_cfg is not None:
-            raise config_error(
-                "init_cfg", "is not supported; MMAction2's default initialisation is used"
-            )
+        from_init = pretrained_init(init_cfg)  # MMEngine's Pretrained init, if given
         if embed_dims % num_heads:
             raise config_error(
                 "num_heads", f"embed_dims {embed_dims} is not divisible by num_heads {num_heads}"
@@ -200,6 +204,9 @@ class VisionTransformer(nn.Module):
             nn.init.trunc_normal_(self.pos_embed, std=0.02)
         if pretrained:
             load_partial(self, state_dict_from(pretrained), source=pretrained)
+        if from_init is not None:
+            spec, prefix = from_init
+            load_partial(self, with_prefix(state_dict_from(spec), prefix), source=spec)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, _, _, h, w = x.shape
