@@ -33,22 +33,17 @@ def drop_path_or_identity(rate: float) -> nn.Module:
     return DropPath(rate) if rate > 0 else nn.Identity()
 
 
-def trunc_normal_linears(
-    module: nn.Module,
-    std: float = 0.02,
-    bias: float = 0.0,
-    norm_bias: float = 0.0,
-    convs: tuple[type[nn.Module], ...] = (),
-) -> None:
-    """MMEngine's ``TruncNormal`` (Linear, and ``convs``) and ``Constant`` (LayerNorm) init."""
+def trunc_normal_linears(module: nn.Module, std: float = 0.02) -> None:
+    """MMEngine's ``TruncNormal`` on every Linear (bias 0) and ``Constant`` on every LayerNorm
+    (1, 0): the ``init_cfg`` MMAction2's ViT and Swin default to."""
     for m in module.modules():
-        if isinstance(m, (nn.Linear, *convs)):
-            nn.init.trunc_normal_(m.weight, std=std, a=-2.0, b=2.0)  # type: ignore[arg-type]
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=std, a=-2.0, b=2.0)
             if m.bias is not None:
-                nn.init.constant_(m.bias, bias if isinstance(m, nn.Linear) else 0.0)  # type: ignore[arg-type]
+                nn.init.zeros_(m.bias)
         elif isinstance(m, nn.LayerNorm):
             nn.init.ones_(m.weight)
-            nn.init.constant_(m.bias, norm_bias)
+            nn.init.zeros_(m.bias)
 
 
 def layer_norm(
