@@ -243,3 +243,26 @@ def test_mvit_init_cfg_pretrained_takes_the_backbone_of_a_checkpoint(tmp_path: P
         MViT(**small, init_cfg={**cfg, "prefix": "head."})
     with pytest.raises(ConfigError, match=r"init_cfg: only dict\(type='Pretrained'"):
         MViT(**small, init_cfg={"type": "Kaiming"})
+
+
+def test_swin_checkpointing_and_frozen_stages() -> None:
+    """``with_cp`` recomputes the blocks in the backward pass without changing a number;
+    ``frozen_stages=1`` freezes the patch embedding and the first stage, kept in eval mode."""
+    from ethoclip.models.backbones.swin import SwinTransformer3D
+
+    arch = {"embed_dims": 8, "depths": [2, 2], "num_heads": [1, 2]}
+    x = torch.randn(1, 3, 4, 32, 32)
+    grads = []
+    for with_cp in (False, True):
+        torch.manual_seed(0)
+        model = SwinTransformer3D(arch, out_indices=(1,), window_size=(2, 3, 3), with_cp=with_cp)
+        model.train()
+        model(x).square().mean().backward()
+        grads.append({n: p.grad for n, p in model.named_parameters()})
+    for key, grad in grads[0].items():
+        assert torch.allclose(grad, grads[1][key], atol=1e-6), key
+    frozen = SwinTransformer3D(arch, out_indices=(1,), frozen_stages=1).train()
+    assert not any(p.requires_grad for p in frozen.patch_embed.parameters())
+    assert not any(p.requires_grad for p in frozen.layers[0].parameters())
+    assert all(p.requires_grad for p in frozen.layers[1].parameters())
+    assert not frozen.layers[0].training and frozen.layers[1].training

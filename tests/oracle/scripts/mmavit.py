@@ -37,7 +37,7 @@ VIT_SMALL = {
     "model.cls_head.in_channels": 32,
     "model.cls_head.num_classes": 5,
 }
-SWIN_ARCH = {"embed_dims": 16, "depths": [2, 2, 2, 2], "num_heads": [2, 2, 4, 4]}
+SWIN_ARCH = {"embed_dims": 16, "depths": [2, 2, 2, 2], "num_heads": [1, 2, 2, 2]}
 SWIN_SMALL = {
     "model.backbone.pretrained": None,
     "model.backbone.pretrained2d": False,
@@ -82,8 +82,8 @@ CASES = {
         (2, 3, 4, 32, 32),
     ),
     "videomaev2_small": (VMAE2, VIT_SMALL, (2, 3, 4, 32, 32)),
-    # 20 frames of 64²: tokens 10×16×16, windows 8×7×7 padded and shifted on every axis
-    "swin_tiny": (SWIN, SWIN_SMALL, (1, 3, 20, 64, 64)),
+    # 18 frames of 60²: tokens 9×15×15, windows 8×7×7 padded and shifted on every axis
+    "swin_tiny": (SWIN, SWIN_SMALL, (1, 3, 18, 60, 60)),
     "mvit_small": (MVIT, MVIT_SMALL, (2, 3, 4, 64, 64)),
     "mvit_small_abs_pos": (
         MVIT,
