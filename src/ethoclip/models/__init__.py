@@ -1,5 +1,6 @@
-"""Recognizers = backbone + cls_head + data_preprocessor, under MMAction2's names, built on
-torchvision and transformers. ``build_recognizer`` makes one that agrees with its data."""
+"""Recognizers = backbone + cls_head + data_preprocessor, under MMAction2's names: MMAction2's
+own architectures in ``backbones/`` and ``heads/``, others built on torchvision and transformers.
+``build_recognizer`` makes one that agrees with its data."""
 
 from ._backbones import ResNet, ResNet2Plus1d, ResNet3d, TinyVideoNet, TVSwinTransformer3D
 from ._build import build_recognizer, load_weights, mmaction_keys
