@@ -266,3 +266,33 @@ def test_swin_checkpointing_and_frozen_stages() -> None:
     assert not any(p.requires_grad for p in frozen.layers[0].parameters())
     assert all(p.requires_grad for p in frozen.layers[1].parameters())
     assert not frozen.layers[0].training and frozen.layers[1].training
+
+
+def test_every_wheel_config_of_the_families_builds_mmaction2s_network(
+    oracle: tuple[Path, dict[str, Any]],
+) -> None:
+    """All 20 configs of recognition/{timesformer, videomae, videomaev2, swin, mvit} at full
+    size, built on the meta device (no memory, no initialisation) from the same config and
+    overrides: the same state-dict keys and shapes as MMAction2's. Pretrained weights are off;
+    MViT's mixup/cutmix and test_cfg are off (see the oracle script); the sthv2 MViT's
+    ``init_cfg`` URL is dropped here only: MMAction2 reads it in init_weights, ethoclip when
+    building."""
+    art, meta = oracle
+    expected = json.loads((art / "census.json").read_text())
+    assert len(expected) == 20
+    for rel, keys in expected.items():
+        overrides: dict[str, Any] = {"model.backbone.pretrained": None}
+        if "/swin/" in rel:
+            overrides["model.backbone.pretrained2d"] = False
+        if "/mvit/" in rel:
+            overrides.update(
+                {
+                    "model.data_preprocessor.blending": None,
+                    "model.test_cfg": None,
+                    "model.backbone.init_cfg": None,
+                }
+            )
+        cfg = wheel_config(meta, rel, overrides)
+        with torch.device("meta"):
+            model = build_recognizer(cfg["model"])
+        assert {k: list(v.shape) for k, v in model.state_dict().items()} == keys, rel

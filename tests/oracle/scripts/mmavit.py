@@ -238,6 +238,48 @@ def swin_from_2d(out) -> None:
     (out / "swin_inflate_overrides.json").write_text(json.dumps(overrides))
 
 
+FAMILIES = ("timesformer", "videomae", "videomaev2", "swin", "mvit")
+
+
+def census_overrides(rel: str) -> dict:
+    """Pretrained weights off; in MViT's configs also mixup/cutmix and ``test_cfg`` (outside the
+    network, refused by ethoclip's preprocessor and recognizers)."""
+    overrides: dict = {"model.backbone.pretrained": None}
+    if "/swin/" in rel:
+        overrides["model.backbone.pretrained2d"] = False
+    if "/mvit/" in rel:
+        overrides.update({"model.data_preprocessor.blending": None, "model.test_cfg": None})
+    return overrides
+
+
+def census(out) -> None:
+    """Every config of the five families at full size, built on the meta device (no memory,
+    no initialisation): each model's state-dict keys and shapes."""
+    from mmaction.registry import MODELS
+    from mmaction.utils import register_all_modules
+
+    register_all_modules(init_default_scope=True)
+    linspace = torch.linspace
+
+    def cpu_linspace(*args, **kwargs):  # MMAction2 calls .item() on these: keep them real
+        kwargs.setdefault("device", "cpu")
+        return linspace(*args, **kwargs)
+
+    torch.linspace = cpu_linspace
+    found = {}
+    try:
+        for family in FAMILIES:
+            for path in sorted((configs_dir() / "recognition" / family).glob("*.py")):
+                rel = str(path.relative_to(configs_dir()))
+                cfg = config(rel, census_overrides(rel))
+                with torch.device("meta"):
+                    model = MODELS.build(cfg.model)
+                found[rel] = {k: list(v.shape) for k, v in model.state_dict().items()}
+    finally:
+        torch.linspace = linspace
+    (out / "census.json").write_text(json.dumps(found))
+
+
 def main() -> None:
     out, _ = args()
     torch.set_num_threads(2)
@@ -245,6 +287,7 @@ def main() -> None:
         run_case(out, name, rel, overrides, shape)
     timesformer_from_vit(out)
     swin_from_2d(out)
+    census(out)
     cases = {
         name: {"config": rel, "overrides": o, "shape": s} for name, (rel, o, s) in CASES.items()
     }

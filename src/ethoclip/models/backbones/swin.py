@@ -354,7 +354,7 @@ class SwinTransformer3D(nn.Module):
             self.patch_size, in_channels, dims, norm_cfg if patch_norm else None
         )
         self.pos_drop = nn.Dropout(drop_rate)
-        rates = [float(r) for r in torch.linspace(0, drop_path_rate, sum(depths))]
+        rates = [float(r) for r in torch.linspace(0, drop_path_rate, sum(depths), device="cpu")]
         self.layers = nn.ModuleList()
         widths = [dims]
         for i, (depth, head) in enumerate(zip(depths, heads, strict=True)):

@@ -176,7 +176,7 @@ class VisionTransformer(nn.Module):
         else:
             self.register_buffer("pos_embed", sinusoid_table(num_patches, embed_dims))
         self.pos_drop = nn.Dropout(drop_rate)
-        rates = [float(r) for r in torch.linspace(0, drop_path_rate, depth)]
+        rates = [float(r) for r in torch.linspace(0, drop_path_rate, depth, device="cpu")]
         self.blocks = nn.ModuleList(
             Block(
                 embed_dims,
