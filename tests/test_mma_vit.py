@@ -296,3 +296,26 @@ def test_every_wheel_config_of_the_families_builds_mmaction2s_network(
         with torch.device("meta"):
             model = build_recognizer(cfg["model"])
         assert {k: list(v.shape) for k, v in model.state_dict().items()} == keys, rel
+
+
+def test_a_trained_model_rebuilds_without_its_init_cfg_weights() -> None:
+    """A checkpoint holds the weights: rebuilding it must not fetch ``init_cfg``'s file."""
+    from ethoclip.engine._checkpoint import rebuild_spec
+
+    arch = {"embed_dims": 8, "num_layers": 2, "num_heads": 1, "downscale_indices": [1]}
+    backbone = {"type": "MViT", "arch": arch, "spatial_size": 32, "temporal_size": 4}
+    model_cfg = {
+        "type": "Recognizer3D",
+        "backbone": backbone,
+        "cls_head": {"type": "MViTHead", "num_classes": 3},
+    }
+    model = build_recognizer(model_cfg)
+    url = "https://download.openmmlab.com/never-fetched.pth"
+    with_init = {
+        **model_cfg,
+        "backbone": {**backbone, "init_cfg": {"type": "Pretrained", "checkpoint": url}},
+    }
+    spec = rebuild_spec(with_init, model)
+    assert spec["backbone"]["init_cfg"] is None and spec["backbone"]["pretrained"] is None
+    rebuilt = build_recognizer(spec)
+    assert rebuilt.state_dict().keys() == model.state_dict().keys()
