@@ -466,7 +466,7 @@ def test_shipped_configs_are_addressable_by_the_ethoclip_prefix() -> None:
     # The speed of resolving it is measured in benchmarks/bench_config.py, never here.
     cfg = Config.fromfile("ethoclip::_base_/models/timesformer_base.py")
     backbone = cfg.model.backbone
-    assert (backbone.type, backbone.num_frames, backbone.embed_dims) == ("TimeSformer", 8, 768)
+    assert (backbone.type, backbone.num_frames, backbone.embed_dims) == ("HFTimeSformer", 8, 768)
     assert backbone.attention_type == "divided_space_time"
     assert cfg.model.cls_head.average_clips == "prob"
     assert str(cfg.origin("model.backbone.embed_dims")).endswith("timesformer_base.py:4")

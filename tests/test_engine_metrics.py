@@ -110,7 +110,7 @@ def test_paramwise_custom_keys_and_decay_mults() -> None:
         0.1,
         1e-4,
         {
-            "custom_keys": {".2": {"lr_mult": 10.0}, ".never": {"decay_mult": 0}},
+            "custom_keys": {"2.": {"lr_mult": 10.0}, ".never": {"decay_mult": 0}},
             "norm_decay_mult": 0.0,
         },
     )

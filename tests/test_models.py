@@ -29,6 +29,16 @@ TINY_TIMESFORMER = {
     "num_heads": 2,
     "num_transformer_layers": 2,
 }
+# The same through transformers (Hugging Face weights load into it).
+TINY_HF_TIMESFORMER = {**TINY_TIMESFORMER, "type": "HFTimeSformer"}
+TINY_VIT = {
+    "img_size": 32,
+    "patch_size": 16,
+    "embed_dims": 32,
+    "depth": 2,
+    "num_heads": 2,
+    "num_frames": 4,
+}
 
 # (config, input shape of one sample): small sizes, so every family runs on a CPU in seconds.
 FAMILIES = {
@@ -36,25 +46,38 @@ FAMILIES = {
     "resnet18": ({"type": "ResNet", "depth": 18}, "TSNHead", (3, 3, 32, 32)),
     "r2plus1d": ({"type": "ResNet2Plus1d", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
     "r3d": ({"type": "ResNet3d", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
-    "swin3d": ({"type": "SwinTransformer3D", "arch": "tiny"}, "I3DHead", (1, 3, 4, 32, 32)),
+    "swin3d": (
+        {
+            "type": "SwinTransformer3D",
+            "arch": {"embed_dims": 16, "depths": [2, 2, 2, 2], "num_heads": [1, 2, 2, 4]},
+        },
+        "I3DHead",
+        (1, 3, 4, 64, 64),
+    ),
+    "tv_swin3d": ({"type": "TVSwinTransformer3D", "arch": "tiny"}, "I3DHead", (1, 3, 4, 32, 32)),
+    "mvit": (
+        {
+            "type": "MViT",
+            "arch": {
+                "embed_dims": 16,
+                "num_layers": 4,
+                "num_heads": 1,
+                "downscale_indices": [1, 3],
+            },
+            "spatial_size": 32,
+            "temporal_size": 4,
+        },
+        "MViTHead",
+        (1, 3, 4, 32, 32),
+    ),
     "timesformer": (
         TINY_TIMESFORMER,
         "TimeSformerHead",
         (2, 3, 4, 32, 32),
     ),
-    "videomae": (
-        {
-            "type": "VisionTransformer",
-            "img_size": 32,
-            "patch_size": 16,
-            "embed_dims": 32,
-            "depth": 2,
-            "num_heads": 2,
-            "num_frames": 4,
-        },
-        "TimeSformerHead",
-        (1, 3, 4, 32, 32),
-    ),
+    "hf_timesformer": (TINY_HF_TIMESFORMER, "TimeSformerHead", (2, 3, 4, 32, 32)),
+    "videomae": ({"type": "VisionTransformer", **TINY_VIT}, "TimeSformerHead", (1, 3, 4, 32, 32)),
+    "hf_videomae": ({"type": "HFVideoMAE", **TINY_VIT}, "TimeSformerHead", (1, 3, 4, 32, 32)),
 }
 
 
@@ -218,7 +241,7 @@ def test_huggingface_weights_load_from_a_local_folder_and_the_hub_cache(tmp_path
     reference = TimesformerForVideoClassification(config)
     folder = tmp_path / "tiny-timesformer"
     reference.save_pretrained(folder)
-    backbone = dict(TINY_TIMESFORMER)
+    backbone = dict(TINY_HF_TIMESFORMER)
     model = build_recognizer(
         {
             "type": "Recognizer3D",
@@ -312,55 +335,29 @@ def test_mmaction2_checkpoints_load_with_their_names_mapped(tmp_path: Path) -> N
     )
 
 
-def test_mmaction2_timesformer_names_map_to_transformers(tmp_path: Path) -> None:
+def test_mmaction2_timesformer_checkpoints_load_as_they_are(tmp_path: Path) -> None:
+    """ethoclip's TimeSformer has MMAction2's names: its checkpoint (MMEngine's layout, meta +
+    state_dict) loads without renaming; a Hugging Face one names the model it fits."""
     source, _ = recognizer("timesformer", num_classes=3)
-    renamed = {}
-    layer = {
-        "temporal_layernorm": "attentions.0.norm",
-        "temporal_attention.attention.qkv.weight": "attentions.0.attn.in_proj_weight",
-        "temporal_attention.attention.qkv.bias": "attentions.0.attn.in_proj_bias",
-        "temporal_attention.output.dense": "attentions.0.attn.out_proj",
-        "temporal_dense": "attentions.0.temporal_fc",
-        "layernorm_before": "attentions.1.norm",
-        "attention.attention.qkv.weight": "attentions.1.attn.in_proj_weight",
-        "attention.attention.qkv.bias": "attentions.1.attn.in_proj_bias",
-        "attention.output.dense": "attentions.1.attn.out_proj",
-        "layernorm_after": "ffns.0.norm",
-        "intermediate.dense": "ffns.0.layers.0.0",
-        "output.dense": "ffns.0.layers.1",
-    }
-    top = {
-        "embeddings.cls_token": "cls_token",
-        "embeddings.position_embeddings": "pos_embed",
-        "embeddings.time_embeddings": "time_embed",
-        "embeddings.patch_embeddings.projection.weight": "patch_embed.projection.weight",
-        "embeddings.patch_embeddings.projection.bias": "patch_embed.projection.bias",
-        "layernorm.weight": "norm.weight",
-        "layernorm.bias": "norm.bias",
-    }
-    for key, value in source.state_dict().items():
-        if key.startswith("backbone.model."):
-            rest = key[len("backbone.model.") :]
-            if rest in top:
-                rest = top[rest]
-            else:
-                _, _, index, tail = rest.split(".", 3)
-                old = next(
-                    o
-                    for o in sorted(layer, key=len, reverse=True)
-                    if tail == o or tail.startswith(o + ".")
-                )
-                rest = f"transformer_layers.layers.{index}.{layer[old]}{tail[len(old) :]}"
-            key = "backbone." + rest
-        renamed[key] = value.clone()
-    path = tmp_path / "timesformer_mmaction.pth"
-    torch.save({"meta": {}, "state_dict": renamed}, path)
-    target, _ = recognizer("timesformer", num_classes=3)
-    load_weights(target, str(path))
-    assert all(
-        torch.equal(a, b)
-        for a, b in zip(source.state_dict().values(), target.state_dict().values(), strict=True)
+    assert "backbone.transformer_layers.layers.1.attentions.0.temporal_fc.weight" in dict(
+        source.state_dict()
     )
+    path = tmp_path / "timesformer_mmaction.pth"
+    torch.save({"meta": {}, "state_dict": source.state_dict()}, path)
+    target, _ = recognizer("timesformer", num_classes=3)
+    assert load_weights(target, str(path)) == [f"{path}: MMAction2 checkpoint"]
+    for (name, a), b in zip(source.state_dict().items(), target.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+    with pytest.raises(
+        ConfigError, match=r"Hugging Face TimeSformer weights load into type='HFTimeSformer'"
+    ):
+        build_recognizer(
+            {
+                "type": "Recognizer3D",
+                "backbone": {**TINY_TIMESFORMER, "pretrained": "hf://facebook/x"},
+                "cls_head": {"type": "TimeSformerHead", "num_classes": 2},
+            }
+        )
 
 
 @pytest.mark.realdata

@@ -38,10 +38,10 @@ MODEL_FAMILIES = {
     ),
     "swin3d_tiny": ModelFamily("swin3d_tiny", "3d", 16, 224, 224, 2, 1e-4, True, "Video Swin-T"),
     "timesformer": ModelFamily(
-        "timesformer_base", "3d", 8, 224, 224, 2, 5e-5, True, "TimeSformer-B, Kinetics"
+        "timesformer_base", "3d", 8, 224, 224, 2, 5e-5, True, "TimeSformer-B (HF), Kinetics"
     ),
     "videomae": ModelFamily(
-        "videomae_base", "3d", 16, 224, 224, 2, 5e-5, True, "VideoMAE ViT-B, Kinetics"
+        "videomae_base", "3d", 16, 224, 224, 2, 5e-5, True, "VideoMAE ViT-B (HF), Kinetics"
     ),
 }
 

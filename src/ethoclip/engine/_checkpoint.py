@@ -30,6 +30,9 @@ def rebuild_spec(model_cfg: Mapping[str, Any], model: BaseRecognizer) -> dict[st
     spec = copy.deepcopy(dict(model_cfg))
     backbone = dict(spec.get("backbone", {}))
     backbone["pretrained"] = None
+    init_cfg = backbone.get("init_cfg")
+    if isinstance(init_cfg, Mapping) and init_cfg.get("type") == "Pretrained":
+        backbone["init_cfg"] = None  # MMEngine's other spelling of pretrained weights
     hf_model = getattr(model.backbone, "model", None)
     if hf_model is not None and hasattr(hf_model, "config"):
         config = hf_model.config.to_dict()

@@ -1,9 +1,13 @@
 """``optim_wrapper``: the optimizer, gradient clipping, mixed precision, parameter-wise settings.
 
-``paramwise_cfg.custom_keys`` works as in MMEngine: a parameter whose full name (with a
-leading dot, ``.backbone.cls_token``) contains a key gets that key's ``lr_mult`` and
-``decay_mult`` (the longest matching key wins); ``norm_decay_mult`` and ``bias_decay_mult``
-apply to normalisation weights and biases. A key that matches no parameter is reported.
+``paramwise_cfg.custom_keys`` works as in MMEngine: a parameter whose name as MMEngine spells
+it (``backbone.cls_token``; only the model's own parameters get a leading dot) contains a key
+gets that key's ``lr_mult`` and ``decay_mult`` (the longest matching key wins);
+``norm_decay_mult`` and ``bias_decay_mult`` apply to normalisation weights and biases. A key
+that matches no parameter is reported (MMAction2's TimeSformer keys '.backbone.cls_token' …
+match nothing in MMEngine either). ``constructor='SwinOptimWrapperConstructor'`` is
+MMAction2's: every ``paramwise_cfg`` key found in ``base.<name>`` multiplies that parameter's
+LR and decay.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ NORMS = (
 )
 
 
+CONSTRUCTORS = (None, "DefaultOptimWrapperConstructor", "SwinOptimWrapperConstructor")
+
+
 @dataclass
 class OptimWrapper:
     """MMEngine's ``OptimWrapper``: an optimizer, gradient clipping, gradient accumulation."""
@@ -35,6 +42,7 @@ class OptimWrapper:
     accumulative_counts: int = 1
     dtype: str | None = None  # AmpOptimWrapper: float16 or bfloat16
     loss_scale: Any = "dynamic"
+    constructor: str | None = None  # MMAction2's SwinOptimWrapperConstructor, or the default
     amp: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
@@ -53,6 +61,11 @@ class OptimWrapper:
             raise config_error("dtype", f"must be 'float16' or 'bfloat16' (got {self.dtype!r})")
         if self.loss_scale != "dynamic":
             raise config_error("loss_scale", "only 'dynamic' loss scaling is supported")
+        if self.constructor not in CONSTRUCTORS:
+            raise config_error(
+                "constructor",
+                f"must be one of {', '.join(map(str, CONSTRUCTORS))} (got {self.constructor!r})",
+            )
 
     def precision(self, device: str) -> str | None:
         """Lightning's precision for this wrapper on ``device`` ("cuda" or "cpu")."""
@@ -99,7 +112,7 @@ def param_groups(
         for name, param in module.named_parameters(recurse=False):
             if not param.requires_grad:
                 continue
-            full = f".{module_name}.{name}" if module_name else f".{name}"
+            full = f"{module_name}.{name}"  # MMEngine's spelling: ".cls_token" at the top
             lr, decay = base_lr, weight_decay
             key = next((k for k in keys if k in full), None)
             if key is not None:
@@ -115,11 +128,47 @@ def param_groups(
                 (lr, decay), {"params": [], "lr": lr, "weight_decay": decay, "names": []}
             )
             group["params"].append(param)
-            group["names"].append(full[1:])
+            group["names"].append(full.lstrip("."))
     notes = [
         f"paramwise_cfg.custom_keys {k!r} matches no parameter of this model"
         for k in keys
         if k not in used
+    ]
+    return list(groups.values()), notes
+
+
+def swin_param_groups(
+    model: nn.Module, base_lr: float, weight_decay: float, paramwise: Mapping[str, Any] | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """MMAction2's ``SwinOptimWrapperConstructor``: each key of ``paramwise_cfg`` found in
+    ``base.<parameter name>`` multiplies its LR by ``lr_mult`` and its decay by ``decay_mult``
+    (several keys: the product), e.g. ``norm`` for every norm, ``backbone`` for the backbone."""
+    rules = dict(paramwise or {})
+    bad = [k for k, v in rules.items() if not isinstance(v, Mapping)]
+    if bad:
+        raise config_error(
+            "paramwise_cfg", f"{', '.join(bad)}: each key takes dict(lr_mult=…, decay_mult=…)"
+        )
+    used: set[str] = set()
+    groups: dict[tuple[float, float], dict[str, Any]] = {}
+    for module_name, module in model.named_modules():
+        for name, param in module.named_parameters(recurse=False):
+            if not param.requires_grad:
+                continue
+            full = f"base.{module_name}.{name}" if module_name else f"base.{name}"
+            lr, decay = base_lr, weight_decay
+            for key, rule in rules.items():
+                if key in full:
+                    used.add(key)
+                    lr *= float(rule.get("lr_mult", 1.0))
+                    decay *= float(rule.get("decay_mult", 1.0))
+            group = groups.setdefault(
+                (lr, decay), {"params": [], "lr": lr, "weight_decay": decay, "names": []}
+            )
+            group["params"].append(param)
+            group["names"].append(full.removeprefix("base."))
+    notes = [
+        f"paramwise_cfg {k!r} matches no parameter of this model" for k in rules if k not in used
     ]
     return list(groups.values()), notes
 
@@ -132,7 +181,10 @@ def build_optimizer(
     if "lr" not in cfg:
         raise config_error("optimizer.lr", "is missing: the optimizer needs a learning rate")
     cfg["lr"] = float(cfg["lr"]) * lr_scale
-    groups, notes = param_groups(
+    grouping = (
+        swin_param_groups if wrapper.constructor == "SwinOptimWrapperConstructor" else param_groups
+    )
+    groups, notes = grouping(
         model, cfg["lr"], float(cfg.get("weight_decay", 0.0)), wrapper.paramwise_cfg
     )
     if not groups:

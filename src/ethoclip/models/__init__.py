@@ -1,13 +1,14 @@
-"""Recognizers = backbone + cls_head + data_preprocessor, under MMAction2's names, built on
-torchvision and transformers. ``build_recognizer`` makes one that agrees with its data."""
+"""Recognizers = backbone + cls_head + data_preprocessor, under MMAction2's names: MMAction2's
+own architectures in ``backbones/`` and ``heads/``, others built on torchvision and transformers.
+``build_recognizer`` makes one that agrees with its data."""
 
-from ._backbones import ResNet, ResNet2Plus1d, ResNet3d, SwinTransformer3D, TinyVideoNet
+from ._backbones import ResNet, ResNet2Plus1d, ResNet3d, TinyVideoNet, TVSwinTransformer3D
 from ._build import build_recognizer, load_weights, mmaction_keys
 from ._heads import AvgConsensus, BaseHead, I3DHead, LinearHead, TimeSformerHead, TSNHead
 from ._losses import BCELossWithLogits, CrossEntropyLoss
 from ._preprocessor import ActionDataPreprocessor
 from ._recognizers import BaseRecognizer, Recognizer2D, Recognizer3D
-from ._transformers import TimeSformer, VisionTransformer
+from ._transformers import HFTimeSformer, HFVideoMAE
 from ._weights import hub_checkpoints, load_into, state_dict_from
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "BaseHead",
     "BaseRecognizer",
     "CrossEntropyLoss",
+    "HFTimeSformer",
+    "HFVideoMAE",
     "I3DHead",
     "LinearHead",
     "Recognizer2D",
@@ -24,12 +27,10 @@ __all__ = [
     "ResNet",
     "ResNet2Plus1d",
     "ResNet3d",
-    "SwinTransformer3D",
     "TSNHead",
-    "TimeSformer",
+    "TVSwinTransformer3D",
     "TimeSformerHead",
     "TinyVideoNet",
-    "VisionTransformer",
     "build_recognizer",
     "hub_checkpoints",
     "load_into",

@@ -212,7 +212,7 @@ class ResNet3d(_TorchvisionVideoNet):
     builder = "r3d_18"
 
 
-class SwinTransformer3D(nn.Module):
+class TVSwinTransformer3D(nn.Module):
     """Video Swin (torchvision's swin3d_t/s/b; ``pretrained='torchvision://Swin3D_T_Weights.KINETICS400_V1'``)."""
 
     ARCHS: ClassVar[dict[str, str]] = {"tiny": "swin3d_t", "small": "swin3d_s", "base": "swin3d_b"}

@@ -18,7 +18,6 @@ from ..errors import CheckpointError, ConfigError
 from ..registry import MODELS
 from ._backbones import ResNet, mmaction_resnet_keys
 from ._recognizers import BaseRecognizer
-from ._transformers import TimeSformer, mmaction_timesformer_keys
 from ._weights import load_file, unwrap_state_dict
 
 
@@ -62,7 +61,8 @@ def build_recognizer(
 def mmaction_keys(
     model: BaseRecognizer, state: Mapping[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """An MMAction2 checkpoint's names → this model's (TSN ResNets and TimeSformer)."""
+    """An MMAction2 checkpoint's names → this model's (TSN ResNets; the MMAction2 backbones
+    in ``models/backbones`` have MMAction2's names already)."""
     backbone = {
         k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")
     }
@@ -70,13 +70,12 @@ def mmaction_keys(
     if isinstance(model.backbone, ResNet):
         mapped = mmaction_resnet_keys(backbone)
         prefix = "backbone."
-    elif isinstance(model.backbone, TimeSformer):
-        mapped = mmaction_timesformer_keys(backbone)
-        prefix = "backbone.model."
+    elif type(model.backbone).__module__.startswith(f"{__package__}.backbones."):
+        mapped, prefix = backbone, "backbone."
     else:
         raise CheckpointError(
             f"MMAction2 checkpoints of {type(model.backbone).__name__} cannot be mapped; "
-            "ethoclip maps TSN (ResNet) and TimeSformer ones"
+            "ethoclip maps TSN (ResNet) ones and loads those of its MMAction2 backbones"
         )
     return {**{prefix + k: v for k, v in mapped.items()}, **head}
 

@@ -1,5 +1,7 @@
-"""Video transformers under MMAction2's names, built on Hugging Face ``transformers`` so the
-published Kinetics weights load by name (``hf://facebook/timesformer-base-finetuned-k400``).
+"""Video transformers built on Hugging Face ``transformers``, so the published Kinetics weights
+load by name (``hf://facebook/timesformer-base-finetuned-k400``): ``HFTimeSformer`` and
+``HFVideoMAE``. MMAction2's own ``TimeSformer`` and ``VisionTransformer`` (its names, its
+checkpoints) are in ``backbones/``.
 
 transformers is imported only when one of these is built: it is slow to import.
 """
@@ -13,7 +15,7 @@ import torch
 from torch import nn
 
 from ..registry import config_error
-from ._weights import HUGGINGFACE, hf_pretrained, load_into, state_dict_from
+from ._weights import HUGGINGFACE, hf_pretrained
 
 ATTENTION_TYPES = ("divided_space_time", "space_only", "joint_space_time")
 
@@ -33,9 +35,9 @@ def _check_same(name: str, wanted: Any, found: Any, spec: str) -> None:
         )
 
 
-class TimeSformer(nn.Module):
-    """TimeSformer (Bertasius et al. 2021): ``pretrained`` is ``hf://…``, a local Hugging Face
-    folder, or a file of MMAction2 TimeSformer (or its ImageNet ViT) weights."""
+class HFTimeSformer(nn.Module):
+    """transformers' TimeSformer (Bertasius et al. 2021): ``pretrained`` is ``hf://…`` or a
+    local Hugging Face folder. MMAction2 files load into ``type='TimeSformer'``."""
 
     def __init__(
         self,
@@ -104,18 +106,13 @@ class TimeSformer(nn.Module):
                 layer_norm_eps=float(norm.get("eps", 1e-6)),
                 attention_type=attention_type,
             )
-            self.model = TimesformerModel(config)
             if pretrained:
-                state = mmaction_timesformer_keys(state_dict_from(pretrained))
-                missing_ok = (
-                    ("embeddings.time_embeddings",)
-                    if not any("time_embed" in k for k in state)
-                    else ()
+                raise config_error(
+                    "pretrained",
+                    f"{pretrained}: HFTimeSformer loads hf://… or a Hugging Face folder; "
+                    "MMAction2 TimeSformer or ImageNet-ViT files load into type='TimeSformer'",
                 )
-                own = self.model.state_dict()
-                for key in [k for k in own if k.startswith(missing_ok)]:
-                    state.setdefault(key, own[key])  # ImageNet ViT weights have no time yet
-                load_into(self.model, state, source=pretrained)
+            self.model = TimesformerModel(config)
         self.out_channels = self.model.config.hidden_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -124,67 +121,10 @@ class TimeSformer(nn.Module):
         return out[:, 0]
 
 
-def mmaction_timesformer_keys(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """MMAction2 TimeSformer names (MMCV transformer layers) → transformers' names.
-
-    Also takes the ImageNet ViT file MMAction2's config points at (``norms.0/1`` layers, no
-    temporal attention): as MMAction2 does, its spatial attention is copied to the temporal one.
-    """
-    state = {
-        k.removeprefix("backbone."): v for k, v in state.items() if not k.startswith("cls_head.")
-    }
-    if any(".norms." in k for k in state):
-        state = {
-            k.replace("norms.0", "attentions.0.norm").replace("norms.1", "ffns.0.norm"): v
-            for k, v in state.items()
-        }
-        for key in [k for k in state if ".attentions.0." in k]:
-            state[key.replace("attentions.0", "attentions.1")] = state[key].clone()
-    top = {
-        "cls_token": "embeddings.cls_token",
-        "pos_embed": "embeddings.position_embeddings",
-        "time_embed": "embeddings.time_embeddings",
-        "patch_embed.projection.weight": "embeddings.patch_embeddings.projection.weight",
-        "patch_embed.projection.bias": "embeddings.patch_embeddings.projection.bias",
-        "norm.weight": "layernorm.weight",
-        "norm.bias": "layernorm.bias",
-    }
-    layer = {
-        "attentions.0.norm": "temporal_layernorm",
-        "attentions.0.attn.in_proj_weight": "temporal_attention.attention.qkv.weight",
-        "attentions.0.attn.in_proj_bias": "temporal_attention.attention.qkv.bias",
-        "attentions.0.attn.out_proj": "temporal_attention.output.dense",
-        "attentions.0.temporal_fc": "temporal_dense",
-        "attentions.1.norm": "layernorm_before",
-        "attentions.1.attn.in_proj_weight": "attention.attention.qkv.weight",
-        "attentions.1.attn.in_proj_bias": "attention.attention.qkv.bias",
-        "attentions.1.attn.out_proj": "attention.output.dense",
-        "ffns.0.norm": "layernorm_after",
-        "ffns.0.layers.0.0": "intermediate.dense",
-        "ffns.0.layers.1": "output.dense",
-    }
-    out = {}
-    for key, value in state.items():
-        if key in top:
-            out[top[key]] = value
-            continue
-        prefix = "transformer_layers.layers."
-        if key.startswith(prefix):
-            index, _, rest = key[len(prefix) :].partition(".")
-            for old, new in layer.items():
-                if rest == old or rest.startswith(old + "."):
-                    out[f"encoder.layer.{index}.{new}{rest[len(old) :]}"] = value
-                    break
-            else:
-                out[key] = value
-            continue
-        out[key] = value
-    return out
-
-
-class VisionTransformer(nn.Module):
-    """VideoMAE's ViT (Tong et al. 2022): ``pretrained`` is ``hf://MCG-NJU/videomae-…`` or a
-    local Hugging Face folder. Mean-pooled tokens (with a final LayerNorm), or the first token."""
+class HFVideoMAE(nn.Module):
+    """transformers' VideoMAE ViT (Tong et al. 2022): ``pretrained`` is
+    ``hf://MCG-NJU/videomae-…`` or a local Hugging Face folder. Mean-pooled tokens (with a
+    final LayerNorm), or the first token."""
 
     def __init__(
         self,

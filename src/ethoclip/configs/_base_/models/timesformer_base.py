@@ -1,7 +1,7 @@
-# TimeSformer-Base, divided space-time attention, Kinetics-400 weights from the Hugging Face hub.
+# TimeSformer-Base (transformers'), divided space-time attention, Kinetics-400 weights from the hub.
 model = dict(
     type='Recognizer3D',
-    backbone=dict(type='TimeSformer', num_frames=8, img_size=224, patch_size=16, embed_dims=768,
+    backbone=dict(type='HFTimeSformer', num_frames=8, img_size=224, patch_size=16, embed_dims=768,
                   attention_type='divided_space_time', dropout_ratio=0.,
                   norm_cfg=dict(type='LN', eps=1e-6),
                   pretrained='hf://facebook/timesformer-base-finetuned-k400'),
