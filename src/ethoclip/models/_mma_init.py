@@ -43,7 +43,7 @@ def drop_path_or_identity(rate: float) -> nn.Module:
 
 def linear_rates(top: float, count: int) -> list[float]:
     """The stochastic-depth rule: rates rising linearly from 0 to ``top`` over ``count`` blocks."""
-    return [float(x) for x in torch.linspace(0, top, count)] if count else []
+    return [float(x) for x in torch.linspace(0, top, count, device="cpu")] if count else []
 
 
 def trunc_normal_linear_and_constant_norm(module: nn.Module, std: float = 0.02) -> None:
