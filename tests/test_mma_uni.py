@@ -355,3 +355,17 @@ def test_x3d_frozen_stages_and_norm_eval() -> None:
     assert model.out_channels == 432 and model.stage_blocks == [1, 2, 5, 3]
     with pytest.raises(ConfigError, match="se_style"):
         X3D(se_style="quarter")
+
+
+def test_uniformerv2_refuses_clips_of_another_length() -> None:
+    from ethoclip.models.backbones.uniformerv2 import UniFormerV2
+
+    model = UniFormerV2(
+        input_resolution=32, width=64, layers=2, heads=2, return_list=[1], n_layers=1,
+        n_dim=64, n_head=2, t_size=4, clip_pretrained=False,
+    )  # fmt: skip
+    assert model(torch.randn(1, 3, 4, 32, 32)).shape == (1, 64)
+    with pytest.raises(ValueError, match="t_size"):
+        model(torch.randn(1, 3, 8, 32, 32))  # 8 frames would pass as a batch of 2 otherwise
+    with pytest.raises(ConfigError, match="n_layers"):
+        UniFormerV2(return_list=[8, 9], n_layers=4, clip_pretrained=False)

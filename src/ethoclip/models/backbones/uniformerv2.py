@@ -418,6 +418,14 @@ class UniFormerV2(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)
         n, channels, frames, h, w = x.shape
+        if frames != self.transformer.T or (h * w + 1) != self.positional_embedding.shape[0]:
+            # caught here: a wrong frame count would otherwise be folded into the batch
+            raise ValueError(
+                f"UniFormerV2 was built for {self.input_resolution}² clips of "
+                f"{self.transformer.T} frames after the patch embedding (t_size), but got "
+                f"{tuple(x.shape[2:])} patches×frames; make the pipeline's clip length and crop "
+                "agree with t_size and input_resolution"
+            )
         x = x.permute(0, 2, 3, 4, 1).reshape(n * frames, h * w, channels)
         cls = self.class_embedding.to(x.dtype).expand(x.shape[0], 1, channels)
         x = torch.cat([cls, x], dim=1) + self.positional_embedding.to(x.dtype)
