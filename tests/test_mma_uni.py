@@ -6,7 +6,6 @@ same initialisation (which tensors start at zero, constant, and how spread the r
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,6 @@ import torch
 from ethoclip.config import Config
 from ethoclip.errors import ConfigError, EthoclipError
 from ethoclip.models import build_recognizer, load_weights
-
-from .realdata import Unavailable, fetch_package
 
 UV2 = "recognition/uniformerv2/"
 SMALL_UV2 = {  # a 3-layer, 64-wide UniFormerV2 on 32×32 frames: the same code paths, tiny
@@ -191,21 +188,14 @@ def test_multi_label_heads_average_sigmoids_never_softmax(head: str) -> None:
     assert built(features).shape == (2, 3)
 
 
-def _wheel_configs(tmp_path: Path) -> Path:
-    try:
-        wheel = fetch_package("mmaction2==1.2.0")
-    except Unavailable as exc:
-        pytest.skip(str(exc))
-    with zipfile.ZipFile(wheel) as archive:
-        archive.extractall(tmp_path, [m for m in archive.namelist() if "/.mim/configs/" in m])
-    return tmp_path / "mmaction/.mim/configs"
-
-
-@pytest.mark.realdata
-def test_every_uniformer_and_x3d_config_of_the_wheel_builds(tmp_path: Path) -> None:
-    """All 29 (24 UniFormerV2, 3 UniFormer, 2 X3D), pretrained loading switched off by
-    cfg-options, built on the meta device (shapes and arguments, no memory or init time)."""
-    root = _wheel_configs(tmp_path)
+def test_every_uniformer_and_x3d_config_of_the_wheel_builds_with_mmaction2s_keys(
+    mmaction2_oracle: Any,
+) -> None:
+    """All 29 (24 UniFormerV2, 3 UniFormer, 2 X3D) at full size, pretrained loading switched
+    off by cfg-options, built on the meta device (arguments and shapes, no memory or init
+    time): every state-dict key and shape is the one MMAction2 builds from the same file."""
+    expected = json.loads((mmaction2_oracle("mmauni_census") / "shapes.json").read_text())
+    root = _oracle_configs()
     built = {}
     for family in ("uniformerv2", "uniformer", "x3d"):
         for path in sorted((root / "recognition" / family).glob("*.py")):
@@ -221,14 +211,14 @@ def test_every_uniformer_and_x3d_config_of_the_wheel_builds(tmp_path: Path) -> N
             cfg.merge_from_dict(options)
             with torch.device("meta"):
                 model = build_recognizer(cfg.model)
+            shapes = {k: list(v.shape) for k, v in model.state_dict().items()}
+            assert shapes == expected[path.name], path.name
             built[path.name] = (type(model.backbone).__name__, model.num_classes)
-    assert len(built) == 29
+    assert len(built) == len(expected) == 29
     assert sum(kind == "UniFormerV2" for kind, _ in built.values()) == 24
     assert built["x3d_s_13x6x1_facebook-kinetics400-rgb.py"] == ("X3D", 400)
-    assert (
-        built["uniformerv2-base-p16-res224_clip-kinetics710-pre_8xb32-u8_kinetics600-rgb.py"][1]
-        == 600
-    )
+    k600 = "uniformerv2-base-p16-res224_clip-kinetics710-pre_8xb32-u8_kinetics600-rgb.py"
+    assert built[k600] == ("UniFormerV2", 600)
 
 
 def test_clip_pretrained_without_the_file_says_what_to_do(tmp_path: Path, monkeypatch: Any) -> None:
