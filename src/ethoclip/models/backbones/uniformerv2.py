@@ -30,7 +30,7 @@ from .._mma_init import (
     pretrained_init_cfg,
     trunc_normal_linear_and_constant_norm,
 )
-from .._weights import hub_checkpoints, state_dict_from
+from .._weights import state_dict_from
 
 _CLIP_ROOT = (
     "https://download.openmmlab.com/mmaction/v1.0/recognition/uniformerv2/clipVisualEncoder"
@@ -379,13 +379,11 @@ class UniFormerV2(nn.Module):
         try:
             state = state_dict_from(source)
         except Exception as exc:
-            cached = hub_checkpoints() / source.rsplit("/", 1)[-1]
             raise config_error(
                 "clip_pretrained",
-                f"True, but CLIP's weights for {name!r} cannot be loaded ({exc}). Put "
-                f"{source.rsplit('/', 1)[-1]} at {cached} or give its path as pretrained=, or "
-                "set clip_pretrained=False (e.g. --cfg-options "
-                "model.backbone.clip_pretrained=False) to start from a random initialisation",
+                f"True, but CLIP's weights for {name!r} cannot be loaded: {exc}. Give a "
+                "local file as pretrained=, or set clip_pretrained=False (--cfg-options "
+                "model.backbone.clip_pretrained=False) to start from random weights",
             ) from None
         self.load_clip_state(state, source)
 
