@@ -111,10 +111,15 @@ class BlockX3D(nn.Module):
         return self.relu(out + identity)
 
 
-def _check_cfg(name: str, cfg: Mapping[str, Any] | None, types: tuple[str, ...]) -> None:
-    kind = (cfg or {}).get("type")
+def _check_cfg(
+    name: str, cfg: Mapping[str, Any], types: tuple[str, ...], extra: tuple[str, ...] = ()
+) -> None:
+    kind = cfg.get("type")
     if kind not in types:
         raise config_error(f"{name}.type", f"X3D here supports {' or '.join(types)} (got {kind!r})")
+    unknown = sorted(set(cfg) - {"type", *extra})
+    if unknown:
+        raise config_error(name, f"takes {', '.join(extra) or 'only type'}, not {unknown}")
 
 
 class X3D(nn.Module):
@@ -146,9 +151,10 @@ class X3D(nn.Module):
         zero_init_residual: bool = True,
     ) -> None:
         super().__init__()
+        norm_cfg = dict(norm_cfg or {"type": "BN3d"})
         _check_cfg("conv_cfg", conv_cfg or {"type": "Conv3d"}, ("Conv3d",))
-        _check_cfg("norm_cfg", norm_cfg or {"type": "BN3d"}, ("BN3d", "SyncBN"))
-        _check_cfg("act_cfg", act_cfg or {"type": "ReLU"}, ("ReLU",))
+        _check_cfg("norm_cfg", norm_cfg, ("BN3d", "SyncBN"), ("requires_grad", "eps", "momentum"))
+        _check_cfg("act_cfg", act_cfg or {"type": "ReLU"}, ("ReLU",), ("inplace",))
         if not 1 <= num_stages <= 4:
             raise config_error("num_stages", f"must be 1 to 4 (got {num_stages})")
         if len(spatial_strides) != num_stages:
@@ -202,6 +208,14 @@ class X3D(nn.Module):
         self.conv5 = ConvModule(feat, int(feat * gamma_b), 1)
         self.feat_dim = self.out_channels = int(feat * gamma_b)
         self._init(zero_init_residual)
+        for m in self.modules():  # mmcv's build_norm_layer: eps, momentum, requires_grad
+            if isinstance(m, nn.BatchNorm3d):
+                if "eps" in norm_cfg:
+                    m.eps = float(norm_cfg["eps"])
+                if "momentum" in norm_cfg:
+                    m.momentum = float(norm_cfg["momentum"])
+                for p in m.parameters():
+                    p.requires_grad = bool(norm_cfg.get("requires_grad", True))
 
     def _init(self, zero_init_residual: bool) -> None:
         if self.pretrained is not None and not isinstance(self.pretrained, str):
