@@ -374,3 +374,29 @@ def test_uniformerv2_refuses_clips_of_another_length() -> None:
         model(torch.randn(1, 3, 8, 32, 32))  # 8 frames would pass as a batch of 2 otherwise
     with pytest.raises(ConfigError, match="n_layers"):
         UniFormerV2(return_list=[8, 9], n_layers=4, clip_pretrained=False)
+
+
+def test_uniformer_inflates_2d_imagenet_weights_from_a_file(tmp_path: Path) -> None:
+    from ethoclip.models.backbones.uniformer import UniFormer
+
+    small = dict(depth=[1, 1, 1, 1], embed_dim=[16, 32, 64, 64], head_dim=16)
+    fresh = UniFormer(**small)
+    image = {  # a 2D UniFormer: kernels without time, and an ImageNet head ethoclip ignores
+        k: (v[:, :, 0] if v.dim() == 5 else v).clone().normal_() if v.is_floating_point() else v
+        for k, v in fresh.state_dict().items()
+    }
+    image["head.weight"] = torch.randn(1000, 64)
+    path = tmp_path / "uniformer_in1k.pth"
+    torch.save({"model": image}, path)
+    model = UniFormer(pretrained=str(path), **small)
+    state = model.state_dict()
+    proj = state["patch_embed1.proj.weight"]  # (16, 3, 3, 4, 4): time kernel 3, centre = 2D
+    assert torch.equal(proj[:, :, 1], image["patch_embed1.proj.weight"])
+    assert not proj[:, :, [0, 2]].any()
+    attn = state["blocks1.0.attn.weight"]  # the depth-wise 5×5 "attention", 5×5×5 in 3D
+    assert attn.shape == (16, 1, 5, 5, 5) and torch.equal(
+        attn[:, :, 2], image["blocks1.0.attn.weight"]
+    )
+    assert torch.equal(state["blocks3.0.attn.qkv.weight"], image["blocks3.0.attn.qkv.weight"])
+    with pytest.raises(ConfigError, match="pretrained"):
+        UniFormer(pretrained=str(tmp_path / "none.pth"), **small)
