@@ -355,11 +355,29 @@ def test_x3d_frozen_stages_and_norm_eval() -> None:
     assert model.out_channels == 432 and model.stage_blocks == [1, 2, 5, 3]
     with pytest.raises(ConfigError, match="se_style"):
         X3D(se_style="quarter")
-    fixed_bn = X3D(norm_cfg={"type": "BN3d", "requires_grad": False, "eps": 1e-3})
+    fixed_bn = X3D(
+        num_stages=1,
+        spatial_strides=[2],
+        norm_cfg={"type": "BN3d", "requires_grad": False, "eps": 1e-3},
+    )
     assert not fixed_bn.conv5.bn.weight.requires_grad and fixed_bn.conv5.bn.eps == 1e-3
     assert fixed_bn.conv5.conv.weight.requires_grad
     with pytest.raises(ConfigError, match="GN"):
         X3D(norm_cfg={"type": "GN", "num_groups": 4})
+
+    torch.manual_seed(0)
+    two_stages = dict(num_stages=2, spatial_strides=[2, 2])
+    plain = X3D(**two_stages).eval()
+    recompute = X3D(with_cp=True, **two_stages).eval()
+    recompute.load_state_dict(plain.state_dict())
+    x = torch.randn(1, 3, 4, 16, 16, requires_grad=True)
+    y = torch.randn(1, 3, 4, 16, 16, requires_grad=True)
+    with torch.no_grad():
+        x.copy_(y)
+    plain(x).square().sum().backward()
+    recompute(y).square().sum().backward()  # with_cp: blocks recomputed in backward, same result
+    assert x.grad is not None and y.grad is not None
+    torch.testing.assert_close(x.grad, y.grad)
 
 
 def test_uniformerv2_refuses_clips_of_another_length() -> None:
