@@ -6,6 +6,7 @@ same initialisation (which tensors start at zero, constant, and how spread the r
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +419,38 @@ def test_uniformer_inflates_2d_imagenet_weights_from_a_file(tmp_path: Path) -> N
     assert torch.equal(state["blocks3.0.attn.qkv.weight"], image["blocks3.0.attn.qkv.weight"])
     with pytest.raises(ConfigError, match="pretrained"):
         UniFormer(pretrained=str(tmp_path / "none.pth"), **small)
+
+
+def test_a_uniformerv2_config_trains_a_batch_on_a_prepare_output(demo_dataset: Path) -> None:
+    """The wheel's UniFormerV2 K400 file, shrunk, pointed at the demo dataset, through ethoclip's
+    engine: classes and multi-label mode from the data, one batch forward and backward. Its
+    UniformSample and PytorchVideoWrapper steps are swapped for ethoclip's SampleFrames and a
+    CenterCrop (neither is implemented yet)."""
+    from ethoclip.engine import build_experiment, read_settings
+
+    pipeline = "train_dataloader.dataset.pipeline"
+    options = {
+        **SMALL_UV2,
+        "model.cls_head.num_classes": None,
+        "train_dataloader.dataset.ann_file": f"{demo_dataset}/train.txt",
+        "train_dataloader.dataset.data_prefix.video": str(demo_dataset),
+        "train_dataloader.batch_size": 2,
+        "train_dataloader.num_workers": 0,
+        "train_dataloader.persistent_workers": False,
+        "val_dataloader": None,
+        f"{pipeline}.1": {"type": "SampleFrames", "clip_len": 4, "frame_interval": 2},
+        f"{pipeline}.3.scale": (-1, 40),
+        f"{pipeline}.4": {"type": "CenterCrop", "crop_size": 40},
+        f"{pipeline}.6.scale": (32, 32),
+    }
+    name = UV2 + "uniformerv2-base-p16-res224_clip_8xb32-u8_kinetics400-rgb.py"
+    cfg = Config.fromfile(_oracle_configs() / name, options)
+    experiment = build_experiment(cfg, read_settings(cfg))
+    model = experiment.model
+    assert model.num_classes == 6 and model.multi_label
+    batch = next(iter(experiment.train_loader))
+    assert tuple(batch["inputs"].shape) == (2, 1, 3, 4, 32, 32)
+    loss = model.loss(batch["inputs"], batch["label"])
+    loss.backward()
+    assert math.isfinite(float(loss.detach()))
+    assert model.backbone.transformer.dec[0].attn.in_proj_weight.grad is not None
