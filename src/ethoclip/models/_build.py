@@ -67,6 +67,8 @@ def mmaction_keys(
         k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")
     }
     head = {k: v for k, v in state.items() if k.startswith("cls_head.")}
+    if getattr(model.backbone, "mmaction_names", False):  # MMAction2's own architecture
+        return dict(state)
     if isinstance(model.backbone, ResNet):
         mapped = mmaction_resnet_keys(backbone)
         prefix = "backbone."

@@ -86,9 +86,8 @@ class BaseRecognizer(nn.Module):
         return self.logits(inputs)
 
     def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return self.cls_head.loss(
-            self.logits(inputs).mean(1), target.to(self.cls_head.fc_cls.weight.device)
-        )
+        logits = self.logits(inputs).mean(1)
+        return self.cls_head.loss(logits, target.to(logits.device))
 
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:
         """Scores per sample: probabilities (sigmoid or softmax) with ``average_clips='prob'``."""

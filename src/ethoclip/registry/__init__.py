@@ -99,6 +99,22 @@ for name, target, text in [
     ),
 ]:
     MODELS.register(name, target, text)
+for name, target, text in [
+    (
+        "UniFormer",
+        f"{_M}.backbones.uniformer:UniFormer",
+        "UniFormer v1: conv then attention stages",
+    ),
+    (
+        "UniFormerV2",
+        f"{_M}.backbones.uniformerv2:UniFormerV2",
+        "CLIP ViT + local MHRA + global blocks",
+    ),
+    ("X3D", f"{_M}.backbones.x3d:X3D", "expanded 3D ResNet (gamma_w/b/d, SE, Swish)"),
+    ("UniFormerHead", f"{_M}.heads.uniformer_head:UniFormerHead", "dropout + linear (UniFormerV2)"),
+    ("X3DHead", f"{_M}.heads.x3d_head:X3DHead", "pool, fc1 2048, ReLU, dropout, fc2 (X3D)"),
+]:
+    MODELS.register(name, target, text)
 
 _D = "ethoclip.data"
 DATASETS.register("VideoDataset", f"{_D}._datasets:VideoDataset", "MMAction2 list file of videos")

@@ -1,1 +1,1 @@
-"""MMAction2 1.2.0 backbones in plain PyTorch, with its parameter names (one file per family)."""
+"""Backbones: one module per family, MMAction2's architectures under its names and parameter names."""

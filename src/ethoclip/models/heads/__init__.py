@@ -1,1 +1,1 @@
-"""MMAction2 1.2.0 heads in plain PyTorch, with its parameter names (one file per family)."""
+"""Classification heads: one module per family, MMAction2's under its names and parameter names."""
