@@ -88,6 +88,8 @@ def load_checked(
         cfg.merge_from_dict(changes, source=f"--epochs {epochs}")
         print(f"note: --epochs {epochs}: {'; '.join(notes)}", file=sys.stderr)
     report = check(cfg, splits=splits, training=training)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return cfg

@@ -61,7 +61,10 @@ def schedule_problems(data: Mapping[str, Any]) -> list[str]:
         if end is not None and epochs < end < _OPEN_END:
             reasons.append(f"ends at epoch {end:g}")
         t_max = _number(item.get("T_max"))
-        if t_max is not None and begin + t_max > epochs:
+        # With an end inside the run, a longer T_max is the config's own choice (MMAction2's
+        # MViT configs cosine over T_max=200 from epoch 30 to 200); without one, it is not.
+        open_end = end is None or end >= _OPEN_END
+        if t_max is not None and open_end and begin + t_max > epochs:
             reasons.append(f"reaches its minimum at epoch {begin + t_max:g} (T_max={t_max:g})")
         milestones = item.get("milestones")
         if isinstance(milestones, list | tuple):
