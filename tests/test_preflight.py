@@ -399,3 +399,18 @@ def test_a_missing_gpu_is_one_line(
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert "this machine has no CUDA GPU; use --device cpu" in err and err.count("\n") == 1
+
+
+def test_browse_and_train_refuse_a_typo_before_building_anything(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fake dataset has no video files: only a pass that runs before the build can answer."""
+    out = tmp_path / "gifs"
+    bad = ["--cfg-options", "train_dataloader.dataset.pipeline.3.scal=(-1,32)"]
+    assert main(["browse", str(tiny), "--out", str(out), *bad]) == 2
+    err = capsys.readouterr().err
+    assert "pipeline.3.scal: Resize takes no argument 'scal'; did you mean 'scale'" in err
+    assert not out.exists()
+    assert main(["train", str(tiny), "--work-dir", str(tmp_path / "w"), *bad]) == 2
+    assert "did you mean 'scale'" in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()
