@@ -268,6 +268,11 @@ def test_epochs_shortens_the_run_and_its_schedule_together() -> None:
     changes, _ = shorten(steps, 10)  # fmt: skip
     assert changes["param_scheduler.0.milestones"] == [4, 8]
     assert changes["param_scheduler.0.end"] == 10 and changes["train_cfg.val_begin"] == 10
+    one, notes = shorten(new_config_text(), 1)  # the warm-up is the whole run
+    assert [s["type"] for s in one["param_scheduler"]] == ["LinearLR"]
+    assert (
+        "param_scheduler.1 (CosineAnnealingLR) would start at epoch 1, after the last" in notes[1]
+    )
     with pytest.raises(ConfigError, match=r"no train_cfg\.max_epochs"):
         shorten({}, 3)
 

@@ -109,18 +109,26 @@ def shorten(data: Mapping[str, Any], epochs: int) -> tuple[dict[str, Any], list[
         notes.append(f"train_cfg.val_begin {val_begin} → {epochs}")
     if epochs == old:
         return changes, notes
+    dropped = []
     for key, item in _schedulers(data):
         # By-iteration positions scale alike: each epoch keeps its number of iterations.
         begin = _number(item.get("begin", 0)) or 0.0
         end = _number(item.get("end"))
         new_begin = _scaled(begin, factor, least=1 if begin > 0 else 0)
         moved: dict[str, Any] = {}
+        if new_begin >= epochs:  # e.g. the cosine after a one-epoch warm-up, in a 1-epoch run
+            dropped.append(key)
+            notes.append(
+                f"{key} ({item.get('type')}) would start at epoch {new_begin}, after the last "
+                "epoch: dropped"
+            )
+            continue
         if begin and new_begin != begin:
             moved["begin"] = new_begin
         new_end = None
         if end is not None and end < _OPEN_END:
             new_end = max(new_begin + 1, _scaled(end, factor, least=1))
-            if end == old:
+            if end >= old:
                 new_end = epochs  # "until the end" stays so
             if new_end != end:
                 moved["end"] = new_end
@@ -150,4 +158,14 @@ def shorten(data: Mapping[str, Any], epochs: int) -> tuple[dict[str, Any], list[
             was = ", ".join(f"{a}={item.get(a)!r}" for a in moved)
             now = ", ".join(f"{a}={v!r}" for a, v in moved.items())
             notes.append(f"{key} ({item.get('type')}): {was} → {now}")
+    if dropped:  # the list without them; the others keep their (scaled) values
+        kept = []
+        for key, item in _schedulers(data):
+            if key in dropped:
+                continue
+            prefix = f"{key}."
+            kept.append({**item, **{k[len(prefix) :]: v for k, v in changes.items()
+                                    if k.startswith(prefix)}})  # fmt: skip
+        changes = {k: v for k, v in changes.items() if not k.startswith("param_scheduler")}
+        changes["param_scheduler"] = kept
     return changes, notes
