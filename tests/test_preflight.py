@@ -419,3 +419,25 @@ def test_browse_and_train_refuse_a_typo_before_building_anything(
     assert main(["train", str(tiny), "--work-dir", str(tmp_path / "w"), *bad]) == 2
     assert "did you mean 'scale'" in capsys.readouterr().err
     assert not (tmp_path / "w").exists()
+
+
+def test_predict_checks_only_what_it_builds_from_a_config(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An optimizer setting prediction never reads is not its business; a model typo is."""
+    weights = tmp_path / "w.pth"
+    weights.write_bytes(b"never read")
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"never read")
+    argv = ["predict", str(tiny), str(video), "--checkpoint", str(weights)]
+    tiny.write_text(
+        tiny.read_text() + "optim_wrapper['constructor'] = 'TSMOptimWrapperConstructor'\n"
+    )
+    from ethoclip.preflight import check_for_prediction
+
+    check_for_prediction(Config.fromfile(tiny))  # no error: the optimizer is training's
+    tiny.write_text(tiny.read_text().replace("num_classes=None", "num_clases=None"))
+    with pytest.raises(ConfigError, match="I3DHead takes no argument 'num_clases'"):
+        check_for_prediction(Config.fromfile(tiny))
+    assert rc(argv) == 2
+    assert "did you mean 'num_classes'" in capsys.readouterr().err

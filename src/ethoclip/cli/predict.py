@@ -116,9 +116,9 @@ def _check_inputs(args: argparse.Namespace) -> None:
     if is_config:
         if args.checkpoint is None:
             raise ConfigError(f"{spec}: a config needs its weights too: pass --checkpoint FILE")
-        from ..preflight import check
+        from ..preflight import check_for_prediction
 
-        check(load(spec, []), splits=("test", "val"), data=False)
+        check_for_prediction(load(spec, []))
     for flag, path in (("--checkpoint", args.checkpoint), ("--label-file", args.label_file)):
         if path is not None and not Path(path).is_file():
             raise ConfigError(f"{flag} {path}: no such file")

@@ -22,7 +22,7 @@ from ..config._runtime_keys import runtime_notes, runtime_problems
 from ..errors import ConfigError
 from ._data import DataFacts, read_data, sampling_report, spans_by_rate
 from ._schedule import schedule_problems, shorten
-from ._types import check_types
+from ._types import check_model_types, check_types
 
 SPLITS = ("train", "val", "test")
 
@@ -161,6 +161,13 @@ def _check_data(
     return problems
 
 
+def check_for_prediction(cfg: Config) -> None:
+    """The parts of a config ``predict`` builds (model, test pipeline): one ConfigError."""
+    problems = _dedupe(check_model_types(cfg.to_dict()))
+    if problems:
+        raise ConfigError("; ".join(p + _where(cfg, p.split(":", 1)[0]) for p in problems))
+
+
 def check(cfg: Config, **kwargs: Any) -> Report:
     """``preflight`` that raises every problem as one ConfigError."""
     report = preflight(cfg, **kwargs)
@@ -168,4 +175,4 @@ def check(cfg: Config, **kwargs: Any) -> Report:
     return report
 
 
-__all__ = ["Report", "check", "preflight", "shorten", "spans_by_rate"]
+__all__ = ["Report", "check", "check_for_prediction", "preflight", "shorten", "spans_by_rate"]

@@ -154,6 +154,15 @@ def _check_dataloader(cfg: Any, key: str) -> list[str]:
     return problems
 
 
+def check_model_types(data: Mapping[str, Any]) -> list[str]:
+    """What prediction builds from a config: the model and the test (or val) pipeline."""
+    problems = _check_model(data["model"], "model") if data.get("model") is not None else []
+    for split in ("test", "val"):
+        if data.get(f"{split}_dataloader"):
+            return problems + _check_dataloader(data[f"{split}_dataloader"], f"{split}_dataloader")
+    return problems
+
+
 def check_types(data: Mapping[str, Any]) -> list[str]:
     """Every type and argument problem of a whole config, at once."""
     problems: list[str] = []
