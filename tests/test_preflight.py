@@ -441,3 +441,32 @@ def test_predict_checks_only_what_it_builds_from_a_config(
         check_for_prediction(Config.fromfile(tiny))
     assert rc(argv) == 2
     assert "did you mean 'num_classes'" in capsys.readouterr().err
+
+
+def test_train_says_no_before_torch(tiny: Path, tmp_path: Path) -> None:
+    """A resume file that is not there, a batch size of 0, a work dir that is a file: all said
+    before the engine (and torch) is imported."""
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    cases = [
+        ["train", str(tiny), "--resume", "--work-dir", str(tmp_path / "w")],
+        ["train", str(tiny), "--resume", str(tmp_path / "gone.ckpt")],
+        ["train", str(tiny), "--cfg-options", "train_dataloader.batch_size=0"],
+        ["train", str(tiny), "--work-dir", str(a_file)],
+    ]
+    code = (
+        "import sys, json; from tests.test_preflight import rc\n"
+        f"rcs = [rc(a) for a in {cases!r}]\n"
+        "print('RC', json.dumps(rcs), 'torch' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+        env={"PYTHONPATH": f"{SRC}:{Path(SRC).parent}"},
+    )  # fmt: skip
+    assert f"RC {json.dumps([2] * len(cases))} False" in done.stdout, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == len(cases)
+    assert "no checkpoint to resume from" in errors[0] and "gone.ckpt" in errors[1]
+    assert "train_dataloader.batch_size: must be a whole number ≥ 1 (got 0)" in errors[2]
+    assert "exists and is not a folder" in errors[3]
+    assert not (tmp_path / "w").exists()

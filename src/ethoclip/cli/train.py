@@ -75,9 +75,19 @@ def _devices_value(value: int | str) -> None:
 def run(args: argparse.Namespace) -> int:
     _devices_value(args.devices)
     cfg = load_checked(args.config, args.cfg_options, splits=("train", "val"), epochs=args.epochs)
-    from ..engine import TrainOptions, default_work_dir, train
+    # engine.default_work_dir's rule, without importing the engine (and torch) yet.
+    work_dir = args.work_dir or (
+        Path(cfg["work_dir"])
+        if cfg.get("work_dir")
+        else Path("work_dirs") / (Path(cfg.filename).stem if cfg.filename else "run")
+    )
+    _resume_exists(args.resume, work_dir)
+    if work_dir.exists() and not work_dir.is_dir():
+        from ..errors import ConfigError
 
-    work_dir = args.work_dir or default_work_dir(cfg)
+        raise ConfigError(f"--work-dir {work_dir}: exists and is not a folder; choose another")
+    from ..engine import TrainOptions, train
+
     existed = work_dir.exists()
     try:
         result = _train(train, TrainOptions, cfg, args, work_dir)
@@ -89,6 +99,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"best {best['metric']} {best['value']:.4f} at epoch {best['epoch']}")
     print(f"work dir: {result.work_dir} (checkpoints, log.jsonl, curves.png, tb/)")
     return 0
+
+
+def _resume_exists(resume: str | bool | None, work_dir: Path) -> None:
+    """``--resume`` names a file that is there (said before torch loads, not after)."""
+    from ..errors import CheckpointError
+
+    if resume is None or resume is False:
+        return
+    path = work_dir / "last.ckpt" if resume is True else Path(str(resume))
+    if not path.is_file():
+        raise CheckpointError(
+            f"{path}: no checkpoint to resume from; train without --resume first, or pass the "
+            "checkpoint (e.g. --resume work_dirs/x/epoch_3.ckpt)"
+        )
 
 
 def _remove_if_empty(work_dir: Path, existed: bool) -> None:

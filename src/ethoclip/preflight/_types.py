@@ -139,6 +139,14 @@ def _check_dataloader(cfg: Any, key: str) -> list[str]:
     if not isinstance(cfg, Mapping):
         return []  # check_config and the loader say what a dataloader must be
     problems = []
+    for name, least in (("batch_size", 1), ("num_workers", 0), ("prefetch_factor", 1)):
+        value = cfg.get(name)
+        if (
+            name in cfg
+            and value is not None
+            and (isinstance(value, bool) or not isinstance(value, int) or value < least)
+        ):
+            problems.append(f"{key}.{name}: must be a whole number ≥ {least} (got {value!r})")
     if cfg.get("sampler") is not None:
         problems += check_object(DATA_SAMPLERS, cfg["sampler"], f"{key}.sampler")
     dataset = cfg.get("dataset")
