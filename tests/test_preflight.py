@@ -361,6 +361,7 @@ def _exec(text: str) -> dict[str, Any]:
 
 def test_number_arguments_are_refused_before_torch_and_the_model(tmp_path: Path) -> None:
     """0 is not 'the default': each bad number is one line, exit 2, with torch never imported."""
+    (tmp_path / "here.ckpt").write_bytes(b"never read")
     cases = [
         ["predict", "m.ckpt", "v.mp4", "--top-k", "0"],
         ["predict", "m.ckpt", "v.mp4", "--batch-size", "0"],
@@ -372,6 +373,7 @@ def test_number_arguments_are_refused_before_torch_and_the_model(tmp_path: Path)
         ["test", "m.ckpt", "--batch-size", "0"],
         ["train", "c.py", "--num-nodes", "0"],
         ["predict", "m.ckpt", "v.mp4"],  # a missing MODEL: before torch too
+        ["predict", "here.ckpt", "gone.mp4"],  # a missing video, before the model loads
         ["test", "m.ckpt"],
     ]
     code = (
@@ -388,6 +390,7 @@ def test_number_arguments_are_refused_before_torch_and_the_model(tmp_path: Path)
     assert len(lines) == len(cases) and all(line.startswith("error: ") for line in lines)
     assert "argument --top-k: must be at least 1, got 0" in lines[0]
     assert "argument --window: must be more than 0, got 0" in lines[2]
+    assert "gone.mp4: no such video file or folder" in lines[-2]
 
 
 def test_a_missing_gpu_is_one_line(

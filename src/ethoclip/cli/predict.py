@@ -119,6 +119,10 @@ def _check_inputs(args: argparse.Namespace) -> None:
         from ..preflight import check_for_prediction
 
         check_for_prediction(load(spec, []))
+    missing = [v for v in args.videos if not Path(v).exists()]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise ConfigError(f"{missing[0]}: no such video file or folder{more}; check the path")
     for flag, path in (("--checkpoint", args.checkpoint), ("--label-file", args.label_file)):
         if path is not None and not Path(path).is_file():
             raise ConfigError(f"{flag} {path}: no such file")
