@@ -402,7 +402,9 @@ def test_a_missing_gpu_is_one_line(
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     model = tmp_path / "m.ckpt"
     model.write_bytes(b"not read: the device is checked first")
-    for argv in (["predict", str(model), "v.mp4", "--device", "cuda"],
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"not read either")
+    for argv in (["predict", str(model), str(video), "--device", "cuda"],
                  ["test", str(model), "--device", "cuda:1"]):  # fmt: skip
         assert main(argv) == 2
         err = capsys.readouterr().err
