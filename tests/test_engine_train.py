@@ -294,8 +294,8 @@ def test_two_process_ddp_on_cpu(tiny: Path, tmp_path: Path) -> None:
             "--accelerator",
             "cpu",
             "--no-progress",
-            "--cfg-options",
-            "train_cfg.max_epochs=2",
+            "--epochs",  # the run and its schedule (a bare max_epochs=2 is refused)
+            "2",
         ],
         capture_output=True,
         text=True,

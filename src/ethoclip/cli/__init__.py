@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EthoclipError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        # One line, whatever the message holds (a library's text may carry newlines).
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted; run the same command again to resume", file=sys.stderr)

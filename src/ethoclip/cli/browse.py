@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ._common import add_command
-from .config import add_cfg_options, load
+from .config import add_cfg_options, load_checked
 
 
 def register(sub: Any) -> None:
@@ -32,16 +32,18 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import build_dataset
-    from ..data._browse import browse
-
     if args.count < 1:
         raise ConfigError(f"-n must be at least 1 (got {args.count})")
-    cfg = load(args.config, args.cfg_options)
+    cfg = load_checked(
+        args.config, args.cfg_options, splits=(args.split,), training=args.split == "train"
+    )
     key = f"{args.split}_dataloader"
     loader = cfg.get(key)
     if not loader or "dataset" not in loader:
         raise ConfigError(f"{args.config}: no {key}.dataset in the config; pick another --split")
+    from ..data import build_dataset
+    from ..data._browse import browse
+
     dataset = build_dataset(loader["dataset"], key=f"{key}.dataset")
     written = browse(dataset, args.out, count=args.count, mode=args.mode)
     for item in written:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, Origin, check_config, shipped_configs
+from ..config import Config, Origin, shipped_configs
 from ..errors import ConfigError
 from ._common import add_command
 
@@ -68,6 +69,32 @@ def load(path: str, options: list[str]) -> Config:
     return Config.fromfile(path, cfg_options=options or None)
 
 
+def load_checked(
+    path: str,
+    options: list[str],
+    *,
+    splits: tuple[str, ...] = ("train", "val", "test"),
+    epochs: int | None = None,
+    training: bool = True,
+) -> Config:
+    """A config read and checked whole (keys, types, arguments, schedule, data) before anything
+    heavy is imported; notes and warnings go to stderr, every problem in one ConfigError.
+    ``epochs``: ``--epochs N``, which shortens the run and its schedule together."""
+    from ..preflight import check, shorten
+
+    cfg = load(path, options)
+    if epochs is not None:
+        changes, notes = shorten(cfg.to_dict(), epochs)
+        cfg.merge_from_dict(changes, source=f"--epochs {epochs}")
+        print(f"note: --epochs {epochs}: {'; '.join(notes)}", file=sys.stderr)
+    report = check(cfg, splits=splits, training=training)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return cfg
+
+
 def where(origin: Origin | None) -> str:
     """An origin as a person reads it: shipped configs as ethoclip::…, others relative."""
     if origin is None:
@@ -117,11 +144,11 @@ def run_show(args: argparse.Namespace) -> int:
                 print(f"{change} {key} = {_value(value)}  # {where(origin)}")
             print(f"{sum(1 for c in changes if c[0] == '+')} value(s) differ")
         return 0
-    problems = None
-    try:
-        ignored = check_config(cfg.to_dict())
-    except ConfigError as exc:
-        ignored, problems = [], str(exc)
+    from ..preflight import preflight
+
+    report = preflight(cfg)
+    ignored = report.ignored
+    problems = "; ".join(report.problems) or None
     if args.json:
         print(
             json.dumps(
@@ -130,6 +157,8 @@ def run_show(args: argparse.Namespace) -> int:
                     "origins": {key: where(origin) for key, _, origin in rows},
                     "ignored": ignored,
                     "problems": problems,
+                    "warnings": report.warnings,
+                    "notes": report.notes,
                 },
                 default=repr,
             )
@@ -141,6 +170,10 @@ def run_show(args: argparse.Namespace) -> int:
             print(f"{text.ljust(width)}  # {where(origin)}")
         if ignored:
             print(f"ignored (only MMEngine reads them): {', '.join(ignored)}")
+        for note in report.notes:
+            print(f"note: {note}")
+        for warning in report.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     if problems:
         raise ConfigError(problems)
     return 0

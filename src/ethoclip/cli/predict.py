@@ -8,7 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._common import add_command, progress_bar
+from ._common import (
+    add_command,
+    check_device,
+    device_name,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    progress_bar,
+)
+from .config import load
 
 
 def register(sub: Any) -> None:
@@ -32,7 +41,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--label-file", metavar="FILE", help="class names, one per line (e.g. Kinetics-400's)"
     )
-    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--top-k", type=positive_int, default=5, help="labels listed per video (5)")
     p.add_argument("--json", action="store_true", help="one JSON object per video on stdout")
     g = p.add_argument_group("timeline")
     g.add_argument(
@@ -43,28 +52,35 @@ def register(sub: Any) -> None:
     )
     g.add_argument(
         "--window",
-        type=float,
+        type=positive_float,
         metavar="SEC",
         help="window length (default: the model's clip length)",
     )
     g.add_argument(
-        "--stride", type=float, metavar="SEC", help="between windows (default: half a window)"
+        "--stride",
+        type=positive_float,
+        metavar="SEC",
+        help="between windows (default: half a window)",
     )
     g.add_argument(
         "--smooth",
-        type=int,
+        type=positive_int,
         default=3,
         metavar="N",
         help="moving average over N windows (default 3)",
     )
     g.add_argument(
         "--hysteresis",
-        type=float,
+        type=nonnegative_float,
         default=0.05,
         help="a bout ends this far below its threshold (0.05)",
     )
     g.add_argument(
-        "--min-bout", type=float, default=1.0, metavar="SEC", help="shorter bouts are dropped (1.0)"
+        "--min-bout",
+        type=nonnegative_float,
+        default=1.0,
+        metavar="SEC",
+        help="shorter bouts are dropped (1.0)",
     )
     g.add_argument(
         "--out", type=Path, default=Path("predictions"), metavar="DIR", help="default ./predictions"
@@ -79,12 +95,47 @@ def register(sub: Any) -> None:
         "--show", action="store_true", help="open the overlay video when done (needs a desktop)"
     )
     g = p.add_argument_group("run")
-    g.add_argument("--device", help="cpu or cuda (default: cuda when available)")
-    g.add_argument("--batch-size", type=int, default=8, help="windows per model call (default 8)")
+    g.add_argument("--device", type=device_name, help="cpu or cuda (default: cuda when available)")
+    g.add_argument(
+        "--batch-size", type=positive_int, default=8, help="windows per model call (default 8)"
+    )
     p.set_defaults(run=run)
 
 
+def _check_inputs(args: argparse.Namespace) -> None:
+    """What can be checked without torch or the model: files exist, a config MODEL is valid."""
+    from ..errors import CheckpointError, ConfigError
+
+    spec = str(args.model)
+    is_config = Path(spec).suffix.lower() in (".py", ".yaml", ".yml", ".json")
+    if not spec.startswith(("torchvision:", "ethoclip::")) and not Path(spec).is_file():
+        raise CheckpointError(
+            f"{spec}: no such file; MODEL is a checkpoint (.ckpt), a config with "
+            "--checkpoint, or torchvision:NAME"
+        )
+    if is_config:
+        if args.checkpoint is None:
+            raise ConfigError(f"{spec}: a config needs its weights too: pass --checkpoint FILE")
+        from ..preflight import check_for_prediction
+
+        check_for_prediction(load(spec, []))
+    missing = [v for v in args.videos if not Path(v).exists()]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise ConfigError(f"{missing[0]}: no such video file or folder{more}; check the path")
+    for flag, path in (("--checkpoint", args.checkpoint), ("--label-file", args.label_file)):
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"{flag} {path}: no such file")
+    if args.window is not None and args.stride is not None and args.stride > args.window:
+        raise ConfigError(
+            f"--stride {args.stride:g} is longer than --window {args.window:g}: parts of the "
+            "video would be skipped; use a stride of at most the window"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_inputs(args)
+    check_device(args.device)
     from rich.console import Console
 
     from ..inference import (

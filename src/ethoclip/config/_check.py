@@ -146,6 +146,14 @@ def _distance(a: str, b: str) -> int:
 
 def check_config(cfg: Mapping[str, Any]) -> list[str]:
     """Every typo-looking or unknown key at once (a ConfigError); else the ignored keys."""
+    problems, ignored = config_problems(cfg)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return ignored
+
+
+def config_problems(cfg: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(each typo-looking or unknown key's problem, the keys only MMEngine reads)."""
     problems: list[str] = []
     ignored: list[str] = []
     for key in cfg:
@@ -171,6 +179,4 @@ def check_config(cfg: Mapping[str, Any]) -> list[str]:
                     f"{level}.{key}: ethoclip does not know this key{suggestion} "
                     f"({level} takes {', '.join(sorted(known))})"
                 )
-    if problems:
-        raise ConfigError("; ".join(problems))
-    return ignored
+    return problems, ignored

@@ -62,8 +62,12 @@ class Config:
             cfg.merge_from_dict(cfg_options)
         return cfg
 
-    def merge_from_dict(self, options: Sequence[str] | Mapping[str, Any]) -> None:
-        """Apply ``--cfg-options`` (MMEngine syntax; ``key.0.x`` indexes into lists)."""
+    def merge_from_dict(
+        self, options: Sequence[str] | Mapping[str, Any], *, source: str | None = None
+    ) -> None:
+        """Apply ``--cfg-options`` (MMEngine syntax; ``key.0.x`` indexes into lists).
+
+        ``source`` names where the values came from instead (e.g. ``--epochs 3``)."""
         if isinstance(options, Mapping):
             parsed, texts = dict(options), {k: f"{k}={v!r}" for k, v in options.items()}
         else:
@@ -75,7 +79,7 @@ class Config:
             for leaf in [p for p in self._origins if p[: len(path)] == path]:
                 del self._origins[leaf]
             for leaf in list(leaf_paths(to_plain(value), path)) or [path]:
-                self._origins[leaf] = Origin(f"--cfg-options {texts[key]}")
+                self._origins[leaf] = Origin(source or f"--cfg-options {texts[key]}")
         object.__setattr__(self, "_cfg_dict", ConfigDict(data))
 
     def __getattr__(self, name: str) -> Any:

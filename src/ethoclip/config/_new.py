@@ -14,6 +14,7 @@ from pathlib import Path
 from .. import __version__
 from ..dataset import load_dataset
 from ..errors import ConfigError
+from ._rates import time_sampling
 
 
 @dataclass(frozen=True)
@@ -68,15 +69,26 @@ def new_config(data_dir: str | Path, model: str) -> str:
     val_split = "val" if "val" in dataset.splits else "train"
     clip_frames = min(r.num_frames for r in dataset.records)
     fps = train[0].fps
+    test_split = "test" if "test" in dataset.splits else None
+    rates = sorted({r.rate for r in dataset.records})
+    rates_text = ", ".join(f"{float(r):g}" for r in rates)
     multi = dataset.multi_label
     epochs = epochs_for(len(train), pretrained=family.pretrained)
     if family.kind == "3d":
-        interval = max(1, clip_frames // family.frames)
+        timing = time_sampling(dataset.records, family.frames)
+        interval = timing.frame_interval
         sample = f"clip_len={family.frames}, frame_interval={interval}, num_clips=1"
-        sampling_note = (
-            f"{family.frames} frames every {interval} of the clips' {clip_frames} "
-            f"({family.frames * interval / fps:.2f} s of {clip_frames / fps:.2f} s)"
-        )
+        if timing.target_fps is None:
+            sampling_note = (
+                f"{family.frames} frames every {interval} of the clips' {clip_frames} "
+                f"({family.frames * interval / fps:.2f} s of {clip_frames / fps:.2f} s)"
+            )
+        else:  # mixed frame rates: sample by time (config/_rates.py)
+            sample += f", target_fps={timing.target_fps:g}"
+            sampling_note = (
+                f"{family.frames} frames over {timing.span_sec:.2f} s at every frame rate "
+                f"(target_fps={timing.target_fps:g}: {timing.describe()})"
+            )
         shape = "NCTHW"
     else:
         sample = f"clip_len=1, frame_interval=1, num_clips={family.frames}"
@@ -103,7 +115,7 @@ def new_config(data_dir: str | Path, model: str) -> str:
 # Dataset: {root}
 #   {dataset.num_classes} labels ({"multi-label" if multi else "single-label"}), \
 {len(train)} train / {len(dataset.records) - len(train)} held-out clips, \
-{clip_frames} frames at {fps:g} fps.
+{clip_frames} frames at {rates_text} fps.
 # Model: {family.about}. Edit freely; `ethoclip config show THIS_FILE` shows where each value
 # comes from, `ethoclip train THIS_FILE` trains.
 _base_ = [
@@ -153,7 +165,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(**clip_dataset, ann_file=data_root + '/{val_split}.txt', pipeline=val_pipeline,
                  test_mode=True))
-test_dataloader = val_dataloader
+{_test_loader(test_split)}
 
 val_evaluator = dict(type='AccMetric', metric_list={metrics})
 test_evaluator = val_evaluator
@@ -168,3 +180,18 @@ param_scheduler = [
 ]
 auto_scale_lr = dict(enable=False, base_batch_size={family.batch_size})
 """
+
+
+def _test_loader(split: str | None) -> str:
+    """``test.txt`` when the dataset has a test split: ``ethoclip test --split test`` must not
+    evaluate the validation clips (which also chose the thresholds)."""
+    if split is None:
+        return "test_dataloader = val_dataloader  # the dataset has no test split"
+    return (
+        "test_dataloader = dict(\n"
+        "    batch_size=val_dataloader['batch_size'], num_workers=2, persistent_workers=True,\n"
+        "    sampler=dict(type='DefaultSampler', shuffle=False),\n"
+        f"    dataset=dict(**clip_dataset, ann_file=data_root + '/{split}.txt', "
+        "pipeline=test_pipeline,\n"
+        "                 test_mode=True))"
+    )

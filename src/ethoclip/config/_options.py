@@ -29,6 +29,18 @@ def _scalar(text: str) -> Any:
     return text
 
 
+def _balanced(text: str) -> bool:
+    """Brackets open and close in order: ``[1,(2,3)]`` yes, ``[1,2`` and ``1]`` no."""
+    closing = {")": "(", "]": "["}
+    stack: list[str] = []
+    for char in text:
+        if char in "([":
+            stack.append(char)
+        elif char in closing and (not stack or stack.pop() != closing[char]):
+            return False
+    return not stack
+
+
 def _parse(text: str) -> Any:
     bracketed = len(text) >= 2 and (
         (text[0] == "[" and text[-1] == "]") or (text[0] == "(" and text[-1] == ")")
@@ -69,6 +81,17 @@ def parse_cfg_options(items: Sequence[str]) -> dict[str, Any]:
         )
     for item in items:
         key, value = item.split("=", 1)
+        parts = key.split(".")
+        if any(not part or part != part.strip() for part in parts):
+            raise ConfigError(
+                f"--cfg-options {item!r}: the key {key!r} has an empty part (two dots, or a dot "
+                "at an end, or spaces); write it as a.b.c=VALUE"
+            )
+        if not _balanced(value):
+            raise ConfigError(
+                f"--cfg-options {item!r}: the value's brackets do not match; write lists as "
+                "[1,2] and tuples as (1,2), and quote the whole option for the shell"
+            )
         options[key] = parse_value(value)
     return options
 

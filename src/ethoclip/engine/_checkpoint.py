@@ -20,6 +20,7 @@ import torch
 from .. import __version__
 from ..errors import CheckpointError
 from ..models import BaseRecognizer, build_recognizer
+from ..preflight._checkpoint import check_meta
 
 FORMAT = 1
 
@@ -86,8 +87,12 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # zip/pickle errors of many kinds all mean "not a checkpoint"
+        first = (
+            str(exc).splitlines()
+            or ["the file ends early" if path.stat().st_size else "the file is empty"]
+        )[0]
         raise CheckpointError(
-            f"{path}: not a checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
+            f"{path}: not a checkpoint, or a damaged one ({type(exc).__name__}: {first[:120]}); "
             "pass a .ckpt file written by 'ethoclip train'"
         ) from None
     if not isinstance(data, dict) or "ethoclip" not in data or "state_dict" not in data:
@@ -99,6 +104,9 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         )
         raise CheckpointError(f"{path}: not an ethoclip checkpoint{hint}")
     meta = data["ethoclip"]
+    check_meta(meta, str(path))
+    if not isinstance(data["state_dict"], Mapping):
+        raise CheckpointError(f"{path}: its state_dict is not a dict of tensors; it is damaged")
     if meta.get("format", 0) > FORMAT:
         raise CheckpointError(
             f"{path}: written by a newer ethoclip ({meta.get('version')}); upgrade ethoclip"
@@ -113,12 +121,13 @@ def load_trained(path: str | os.PathLike[str], *, device: str | torch.device = "
     model = build_recognizer(
         meta["model"], num_classes=len(meta["classes"]), multi_label=meta["multi_label"]
     )
-    state = {k.removeprefix("model."): v for k, v in data["state_dict"].items()}
+    state = {str(k).removeprefix("model."): v for k, v in data["state_dict"].items()}
     try:
         model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
+    except (RuntimeError, TypeError, AttributeError, ValueError) as exc:
         raise CheckpointError(
-            f"{path}: the weights do not fit the model it describes ({str(exc)[:200]})"
+            f"{path}: the weights do not fit the model it describes "
+            f"({' '.join(str(exc).split())[:300]})"
         ) from None
     model.to(device).eval()
     return Trained(model, dict(meta), Path(path))

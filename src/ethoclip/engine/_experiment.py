@@ -128,12 +128,25 @@ def clip_facts(dataset: ClipSamples) -> dict[str, Any]:
     else:
         manifest = Path(dataset.source).parent / MANIFEST
         records = read_manifest(manifest.parent) if manifest.is_file() else []
-    if records:
+    if records and len({r.rate for r in records}) == 1:
         first = records[0]
         return {
             "clip_frames": min(r.num_frames for r in records),
             "fps": first.fps_exact,
             "clip_sec": round(first.num_frames / float(Fraction(first.fps_exact)), 6),
+            "clip_size": [first.width, first.height],
+        }
+    if records:
+        first = records[0]
+        # Mixed frame rates: windows are cut at the slowest rate, the one config new's
+        # SampleFrames(target_fps=…) samples by (config/_rates.py).
+        slowest = min(records, key=lambda r: r.rate)
+        return {
+            "clip_frames": min(
+                int(r.num_frames * slowest.rate / r.rate + Fraction(1, 10**6)) for r in records
+            ),
+            "fps": slowest.fps_exact,
+            "clip_sec": round(min(r.duration_sec for r in records), 6),
             "clip_size": [first.width, first.height],
         }
     frames, fps, size = [], None, None
@@ -187,6 +200,7 @@ class Experiment:
     classes: list[str]
     multi_label: bool
     preprocessing: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
 
 
 def build_experiment(cfg: Config, settings: Settings, *, reinit_head: bool = False) -> Experiment:
@@ -217,6 +231,7 @@ def build_experiment(cfg: Config, settings: Settings, *, reinit_head: bool = Fal
                 f"training data's {train_set.class_names[:6]}; use lists of one dataset"
             )
         check_sampling(val_set, "val_dataloader.dataset", clip_facts(val_set)["clip_frames"])
+    notes: list[str] = []
     model = build_recognizer(
         data["model"],
         num_classes=train_set.num_classes,
@@ -226,7 +241,9 @@ def build_experiment(cfg: Config, settings: Settings, *, reinit_head: bool = Fal
     if settings.load_from:
         from ..models import load_weights
 
-        load_weights(model, settings.load_from, reinit_head=reinit_head)
+        notes += load_weights(
+            model, settings.load_from, reinit_head=reinit_head, classes=train_set.class_names
+        )[1:]
     evaluator = settings.evaluator
     evaluator.names_for(train_set.multi_label)  # refuses top-k on multi-label data now
     eval_set = val_loader.dataset if val_loader is not None else train_set
@@ -249,6 +266,7 @@ def build_experiment(cfg: Config, settings: Settings, *, reinit_head: bool = Fal
         list(train_set.class_names),
         train_set.multi_label,
         preprocessing,
+        notes,
     )
 
 

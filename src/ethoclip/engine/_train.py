@@ -120,6 +120,8 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
     if settings.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
     experiment = build_experiment(cfg, settings, reinit_head=options.reinit_head)
+    for note in experiment.notes:
+        console.print(f"note: {note}")
     _write_config(cfg, work_dir)
     meta = new_meta(
         config=cfg.to_dict(),

@@ -253,6 +253,19 @@ def load_model(
         label_file = None  # already used for the number of classes
     else:
         model = from_checkpoint(spec, target)
+        if label_file:  # the checkpoint knows its names: the file must name the same classes
+            from ..preflight._classes import class_order, describe_order
+
+            names = read_label_map(label_file)
+            order = class_order(
+                model.classes, names, model_source=spec, data_source=f"--label-file {label_file}"
+            )
+            if order is not None:
+                model.notes.append(
+                    f"--label-file {label_file}: {describe_order(order, model.classes, names)}; "
+                    "the checkpoint's own order is kept"
+                )
+            label_file = None
     if label_file:
         model.rename(read_label_map(label_file), label_file)
     return model

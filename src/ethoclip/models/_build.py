@@ -8,7 +8,7 @@ naming both. Without ``loss_cls``, multi-label data trains with BCE, single-labe
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -82,17 +82,36 @@ def mmaction_keys(
     return {**{prefix + k: v for k, v in mapped.items()}, **head}
 
 
-def load_weights(model: BaseRecognizer, path: str, *, reinit_head: bool = False) -> list[str]:
+def load_weights(
+    model: BaseRecognizer,
+    path: str,
+    *,
+    reinit_head: bool = False,
+    classes: Sequence[str] | None = None,
+) -> list[str]:
     """Load an ethoclip, MMAction2 or plain checkpoint into ``model``; returns notes.
 
     Every tensor must fit: missing, unexpected or misshapen ones are named. A head trained on
     another label set fits only with ``reinit_head`` (then it keeps its fresh weights).
+    ``classes``: the new model's class names; an ethoclip checkpoint's head is matched to them
+    by name (the same names in another order are reordered; other names need ``reinit_head``).
     """
     data = load_file(path)
+    notes: list[str] = []
+    other_names = ""  # the checkpoint's class names, when they are not the new model's
     if isinstance(data, Mapping) and "ethoclip" in data:
         # Lightning keeps the recognizer under "model."
         state = {k.removeprefix("model."): v for k, v in data["state_dict"].items()}
         kind = "ethoclip"
+        trained = [str(c) for c in (data["ethoclip"] or {}).get("classes") or []]
+        if classes is not None and trained and not reinit_head:
+            if sorted(trained) == sorted(classes):
+                state, notes = _match_head(state, trained, list(classes), path)
+            else:
+                other_names = (
+                    f"; it was trained on {len(trained)} classes ({', '.join(trained)}), "
+                    f"the data has {len(classes)} ({', '.join(classes)})"
+                )
     else:
         state = unwrap_state_dict(data, path)
         is_mmaction = isinstance(data, Mapping) and ("meta" in data or "message_hub" in data)
@@ -102,9 +121,11 @@ def load_weights(model: BaseRecognizer, path: str, *, reinit_head: bool = False)
         else:
             kind = "plain"
     own = model.state_dict()
-    notes = [f"{path}: {kind} checkpoint"]
+    notes = [f"{path}: {kind} checkpoint", *notes]
     head_keys = [k for k in own if k.startswith("cls_head.")]
-    head_fits = all(k in state and state[k].shape == own[k].shape for k in head_keys)
+    head_fits = not other_names and all(
+        k in state and state[k].shape == own[k].shape for k in head_keys
+    )
     if not head_fits:
         if not reinit_head:
             found = state.get("cls_head.fc_cls.weight")
@@ -115,7 +136,8 @@ def load_weights(model: BaseRecognizer, path: str, *, reinit_head: bool = False)
             )
             raise CheckpointError(
                 f"{path}: its classification head does not fit{other}: it was trained on another "
-                "label set; re-initialise the head to fine-tune from it (--reinit-head)"
+                f"label set{other_names}; re-initialise the head to fine-tune from it "
+                "(--reinit-head)"
             )
         state = {k: v for k, v in state.items() if not k.startswith("cls_head.")}
         state.update({k: own[k] for k in head_keys})
@@ -138,3 +160,24 @@ def load_weights(model: BaseRecognizer, path: str, *, reinit_head: bool = False)
         )
     model.load_state_dict(state, strict=True)
     return notes
+
+
+def _match_head(
+    state: dict[str, torch.Tensor], trained: list[str], classes: list[str], path: str
+) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """The head's class rows in the order of ``classes`` (refused when the names differ)."""
+    from ..preflight._classes import class_order, describe_order
+
+    order = class_order(
+        classes, trained, model_source="the training data", data_source=f"load_from {path}"
+    )
+    if order is None:
+        return state, []
+    index = torch.tensor(order)
+    moved = {
+        k: (v.index_select(0, index) if v.dim() >= 1 and v.shape[0] == len(classes) else v)
+        if k.startswith("cls_head.")
+        else v
+        for k, v in state.items()
+    }
+    return moved, [f"load_from {path}: {describe_order(order, classes, trained)}; head reordered"]
