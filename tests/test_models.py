@@ -34,8 +34,8 @@ TINY_TIMESFORMER = {
 FAMILIES = {
     "tiny3d": ({"type": "TinyVideoNet", "widths": (4, 8)}, "I3DHead", (1, 3, 4, 16, 16)),
     "resnet18": ({"type": "ResNet", "depth": 18}, "TSNHead", (3, 3, 32, 32)),
-    "r2plus1d": ({"type": "ResNet2Plus1d", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
-    "r3d": ({"type": "ResNet3d", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
+    "r2plus1d": ({"type": "TVResNet2Plus1d18", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
+    "r3d": ({"type": "TVResNet3d18", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
     "swin3d": ({"type": "SwinTransformer3D", "arch": "tiny"}, "I3DHead", (1, 3, 4, 32, 32)),
     "timesformer": (
         TINY_TIMESFORMER,
@@ -146,7 +146,7 @@ def test_heads_agree_with_backbone_and_data() -> None:
         build_recognizer(
             {
                 "type": "Recognizer3D",
-                "backbone": {"type": "ResNet2Plus1d", "depth": 34},
+                "backbone": {"type": "TVResNet2Plus1d18", "depth": 34},
                 "cls_head": {"type": "I3DHead", "num_classes": 2},
             }
         )

@@ -1,7 +1,7 @@
 """Recognizers = backbone + cls_head + data_preprocessor, under MMAction2's names, built on
 torchvision and transformers. ``build_recognizer`` makes one that agrees with its data."""
 
-from ._backbones import ResNet, ResNet2Plus1d, ResNet3d, SwinTransformer3D, TinyVideoNet
+from ._backbones import ResNet, SwinTransformer3D, TinyVideoNet, TVResNet2Plus1d18, TVResNet3d18
 from ._build import build_recognizer, load_weights, mmaction_keys
 from ._heads import AvgConsensus, BaseHead, I3DHead, LinearHead, TimeSformerHead, TSNHead
 from ._losses import BCELossWithLogits, CrossEntropyLoss
@@ -22,10 +22,10 @@ __all__ = [
     "Recognizer2D",
     "Recognizer3D",
     "ResNet",
-    "ResNet2Plus1d",
-    "ResNet3d",
     "SwinTransformer3D",
     "TSNHead",
+    "TVResNet2Plus1d18",
+    "TVResNet3d18",
     "TimeSformer",
     "TimeSformerHead",
     "TinyVideoNet",

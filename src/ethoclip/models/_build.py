@@ -63,6 +63,8 @@ def mmaction_keys(
     model: BaseRecognizer, state: Mapping[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
     """An MMAction2 checkpoint's names → this model's (TSN ResNets and TimeSformer)."""
+    if getattr(model.backbone, "mmaction2_names", False):  # models/backbones: MMAction2's own
+        return dict(state)
     backbone = {
         k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")
     }

@@ -1,0 +1,1 @@
+"""Backbones under MMAction2's names and parameter names, in plain PyTorch."""

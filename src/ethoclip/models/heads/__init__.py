@@ -1,0 +1,1 @@
+"""Classification heads under MMAction2's names and parameter names, in plain PyTorch."""
