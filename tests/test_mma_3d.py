@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from ethoclip.config import Config
+from ethoclip.errors import ConfigError
 from ethoclip.models import build_recognizer, load_weights
 
 # the case names, configs and overrides of the oracle script (overrides as --cfg-options)
@@ -50,9 +51,9 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
         {"model.backbone.out_dim": 2048},
     ),
 }
-# Eval outputs: |Δ| ≤ 1e-4 on scores and logits; on features ≤ 1e-4 of their largest value
-# (Kaiming-initialised R50s without zero-init residuals reach values in the hundreds, where
-# float32 rounding alone is ~1e-5 absolute).
+# Eval outputs: |Δ| ≤ 1e-4 on scores (probabilities); on features and logits ≤ 1e-4 of their
+# largest value (Kaiming-initialised R50s without zero-init residuals reach features in the
+# hundreds and logits of ~10, where float32 rounding alone is ~1e-5 absolute).
 EVAL_TOL = 1e-4
 # The training step runs in float64 on both sides: training-mode BN over 3 clips whose last
 # stage is 1×1×1 (at 32×32) magnifies float32 rounding ~1e4× — MMAction2's own float32 loss
@@ -105,12 +106,16 @@ def assert_close(got: torch.Tensor, want: torch.Tensor, tol: float, what: str) -
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_keys_and_eval_outputs_match_mmaction2(art: Path, name: str) -> None:
+def test_mmaction2_checkpoint_gives_its_outputs_and_gradients(art: Path, name: str) -> None:
+    """Loaded strictly, no renaming: same keys and shapes, eval outputs, loss, gradients."""
     model = loaded(art, name)
     want_keys = json.loads((art / f"{name}_keys.json").read_text())
-    got_keys = {k: list(v.shape) for k, v in model.state_dict().items()}
-    assert got_keys == want_keys
+    assert {k: list(v.shape) for k, v in model.state_dict().items()} == want_keys
+    check_eval(art, name, model)
+    check_training_step(art, name, model.double())
 
+
+def check_eval(art: Path, name: str, model: torch.nn.Module) -> None:
     model.eval()
     x = npy(art, f"{name}_eval_input")
     with torch.no_grad():
@@ -122,14 +127,14 @@ def test_keys_and_eval_outputs_match_mmaction2(art: Path, name: str) -> None:
             scale = max(1.0, float(want.abs().max()))
             assert_close(f, want, EVAL_TOL * scale, f"{name} features {i}")
         logits = model.cls_head(feats[0] if len(feats) == 1 else tuple(feats))
-        assert_close(logits, npy(art, f"{name}_logits"), EVAL_TOL, f"{name} logits")
+        want = npy(art, f"{name}_logits")
+        scale = max(1.0, float(want.abs().max()))
+        assert_close(logits, want, EVAL_TOL * scale, f"{name} logits")
         scores = model.predict(x)
     assert_close(scores, npy(art, f"{name}_scores"), EVAL_TOL, f"{name} scores")
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_loss_and_gradients_match_mmaction2(art: Path, name: str) -> None:
-    model = loaded(art, name).double()
+def check_training_step(art: Path, name: str, model: torch.nn.Module) -> None:
     model.train()
     for m in model.modules():  # dropout is random on both sides: off, as in the oracle
         if isinstance(m, torch.nn.Dropout):
@@ -146,7 +151,7 @@ def test_loss_and_gradients_match_mmaction2(art: Path, name: str) -> None:
     assert sorted(k for k, p in model.named_parameters() if p.grad is None) == sorted(no_grad)
     for key in want.files:
         ref = torch.from_numpy(want[key])
-        assert_close(got[key], ref, GRAD_RTOL * float(ref.abs().max()) + 1e-8, f"{name} ∂{key}")
+        assert_close(got[key], ref, GRAD_RTOL * float(ref.abs().max()) + 1e-12, f"{name} ∂{key}")
     # BN running statistics after the step (momentum, unbiased variance)
     buffers = np.load(art / f"{name}_buffers.npz")
     state = model.state_dict()
@@ -213,3 +218,50 @@ def test_wheel_configs_of_the_3d_families_build() -> None:
         with torch.device("meta"):
             model = build_recognizer(cfg.model)
         assert model.cls_head.in_channels == model.backbone.out_channels, file.name
+
+
+def small_3d(**backbone: Any) -> Any:
+    cfg = {
+        "type": "Recognizer3D",
+        "backbone": {"type": "ResNet3d", "depth": 18, "base_channels": 8, "pretrained2d": False}
+        | backbone,
+        "cls_head": {"type": "I3DHead", "num_classes": 3, "average_clips": "prob"},
+    }
+    return cfg
+
+
+def test_max_testing_views_scores_the_views_in_chunks_with_the_same_result() -> None:
+    torch.manual_seed(0)
+    whole = build_recognizer(small_3d()).eval()
+    chunked = build_recognizer({**small_3d(), "test_cfg": {"max_testing_views": 2}}).eval()
+    chunked.load_state_dict(whole.state_dict())
+    x = torch.randint(0, 256, (1, 5, 3, 4, 32, 32), dtype=torch.uint8)
+    with torch.no_grad():
+        assert torch.allclose(whole.predict(x), chunked.predict(x), atol=1e-6)
+    with pytest.raises(ConfigError, match=r"model\.test_cfg: is not used"):
+        build_recognizer({**small_3d(), "test_cfg": {"fcn_test": True}})
+
+
+def test_mmaction2_3d_arguments_are_checked() -> None:
+    with pytest.raises(ConfigError, match=r"pretrained2d: must be False"):
+        build_recognizer(
+            small_3d(type="ResNet2Plus1d", conv_cfg={"type": "Conv2plus1d"}, pretrained2d=True)
+        )
+    with pytest.raises(ConfigError, match=r"conv_cfg: must be dict\(type='Conv2plus1d'\)"):
+        build_recognizer(small_3d(type="ResNet2Plus1d"))
+    with pytest.raises(ConfigError, match=r"norm_cfg: type must be one of BN3d, SyncBN"):
+        build_recognizer(small_3d(norm_cfg={"type": "GN"}))
+    with pytest.raises(ConfigError, match=r"inflat: is not an argument of ResNet3d"):
+        build_recognizer(small_3d(type="ResNet3dSlowOnly", inflat=(0, 0, 1, 1)))
+    with pytest.raises(ConfigError, match=r"speed_ratio: must divide resample_rate 8 \(got 3\)"):
+        build_recognizer(
+            {
+                "type": "Recognizer3D",
+                "backbone": {"type": "ResNet3dSlowFast", "speed_ratio": 3},
+                "cls_head": {"type": "SlowFastHead", "num_classes": 3},
+            }
+        )
+    with pytest.raises(ConfigError, match=r"bottleneck_mode: must be 'ip' or 'ir'"):
+        build_recognizer(
+            small_3d(type="ResNet3dCSN", depth=50, pretrained=None, bottleneck_mode="xx")
+        )

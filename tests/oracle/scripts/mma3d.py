@@ -84,12 +84,29 @@ def flat(value: object) -> list[torch.Tensor]:
     return list(value) if isinstance(value, (tuple, list)) else [value]  # type: ignore[list-item]
 
 
+def calibrate_bn(model, x: torch.Tensor) -> None:
+    """BN statistics of one batch (fresh ones are mean 0, variance 1: a random R50 in eval
+    mode then overflows — MMAction2's dot-product non-local I3D gives NaN everywhere)."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    model.train()
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average: after one batch, that batch's statistics
+    with torch.no_grad():
+        data = model.data_preprocessor({"inputs": list(x), "data_samples": []}, False)
+        model.backbone(data["inputs"].view((-1, *data["inputs"].shape[2:])))
+    for m, momentum in zip(norms, momenta, strict=True):
+        m.momentum = momentum
+
+
 def run_case(out, name: str, rel: str, overrides: dict, frames: int) -> None:
     from mmaction.structures import ActionDataSample
     from mmengine.model import revert_sync_batchnorm
 
     cfg = model_cfg(rel, overrides)
     model = revert_sync_batchnorm(build_model(cfg, seed=0))  # SyncBN needs a process group
+    calibrate_bn(model, clips(2, 2, frames, seed=3))
     save_checkpoint(model, out / f"{name}.pth")
     save(out, f"{name}_keys", {k: list(v.shape) for k, v in model.state_dict().items()})
 

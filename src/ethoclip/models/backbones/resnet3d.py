@@ -769,14 +769,16 @@ def inflate_2d_weights(
     A conv whose 2D kernel has another shape (a flow net's first conv) keeps its init, as does
     everything the 2D net lacks (non-local blocks). ``skip``: module names containing one of
     these are left alone (SlowFast's laterals). ``pad_in_channels``: MMAction2's pathway rule —
-    a conv with more input channels (lateral inputs) gets zeros for the extra ones, and the
-    spatial shape is not checked. Returns the 2D names that were not used.
+    a conv with more input channels (lateral inputs) gets zeros for the extra ones (MMAction2
+    then fails on any other shape difference; here that conv keeps its init, with a warning).
+    Returns the 2D names that were not used.
     """
     if "state_dict" in state_2d and isinstance(state_2d["state_dict"], Mapping):
         state_2d = state_2d["state_dict"]
     used: set[str] = set()
     for name, module in model.named_modules():
-        if not isinstance(module, ConvModule) or any(s in name for s in skip):
+        # non-local blocks have no 2D counterpart (MMAction2 warns about each of their convs)
+        if not isinstance(module, ConvModule) or any(s in name for s in (*skip, "non_local_block")):
             continue
         conv_name, bn_name = _2d_names(name)
         conv = module.conv
