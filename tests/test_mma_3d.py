@@ -265,3 +265,20 @@ def test_mmaction2_3d_arguments_are_checked() -> None:
         build_recognizer(
             small_3d(type="ResNet3dCSN", depth=50, pretrained=None, bottleneck_mode="xx")
         )
+
+
+def test_frozen_stages_freeze_the_stem_stages_and_their_laterals_from_the_start() -> None:
+    from ethoclip.registry import MODELS
+
+    slow = {"type": "resnet3d", "depth": 50, "pretrained": None, "lateral": True}
+    slow |= {"conv1_kernel": (1, 7, 7), "inflate": (0, 0, 1, 1), "frozen_stages": 2}
+    with torch.device("meta"):
+        net = MODELS.build({"type": "ResNet3dSlowFast", "slow_pathway": slow}, key="backbone")
+    frozen = {k for k, p in net.named_parameters() if not p.requires_grad}
+    assert frozen == {
+        k
+        for k, _ in net.named_parameters()
+        if k.startswith(("slow_path.conv1.", "slow_path.layer1", "slow_path.layer2"))
+    }
+    assert "slow_path.layer2_lateral.conv.weight" in frozen
+    assert "slow_path.conv1_lateral.conv.weight" not in frozen  # as MMAction2: not a stage's

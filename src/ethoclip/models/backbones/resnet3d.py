@@ -620,6 +620,7 @@ class ResNet3d(nn.Module):
             inflate_2d_weights(self, state_dict_from(self.pretrained), source=self.pretrained)
         else:
             load_3d_weights(self, self.pretrained)
+        self.train(self.training)  # frozen stages are frozen from the start
 
     def init_from_scratch(self) -> None:
         for m in self.modules():

@@ -125,6 +125,7 @@ class ResNet3dPathway(ResNet3d):
             for m in getattr(self, name).modules():
                 if isinstance(m, nn.Conv3d):
                     kaiming(m)
+        self.train(self.training)  # frozen stages are frozen from the start
 
     def frozen_modules(self) -> list[nn.Module]:
         modules = super().frozen_modules()
