@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from ...registry import config_error
-from .resnet3d import ConvModule, constant, kaiming, load_3d_weights
+from ._conv import ConvModule, constant, kaiming
+from ._inflate import load_3d_weights
 
 
 class C3D(nn.Module):

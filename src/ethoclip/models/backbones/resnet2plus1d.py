@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from ...registry import config_error
-from .resnet3d import ResNet3d, build_norm, constant, kaiming, triple
-from .resnet3d_slowfast import resnet3d_args
+from ._conv import build_norm, constant, kaiming, triple
+from .resnet3d import ResNet3d, resnet3d_args
 
 
 class Conv2plus1d(nn.Module):

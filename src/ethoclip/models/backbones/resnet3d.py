@@ -13,7 +13,7 @@ the last BN of each block to 0 with ``zero_init_residual``. With ``pretrained`` 
 
 from __future__ import annotations
 
-import logging
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -22,237 +22,10 @@ import torch.utils.checkpoint
 from torch import nn
 
 from ...registry import config_error
-from .._weights import load_into, state_dict_from
-
-log = logging.getLogger(__name__)
-
-Triple = tuple[int, int, int]
-
-# MMAction2's norm types for 3D nets; SyncBN is BatchNorm3d here (one process; Lightning's
-# sync_batchnorm turns it into SyncBatchNorm when training on several GPUs).
-NORMS_3D = ("BN3d", "SyncBN")
-
-
-def triple(value: int | Sequence[int]) -> Triple:
-    if isinstance(value, int):
-        return (value, value, value)
-    t = tuple(int(v) for v in value)
-    if len(t) != 3:
-        raise config_error(None, f"expected 3 numbers (t, h, w), got {value!r}")
-    return (t[0], t[1], t[2])
-
-
-def build_norm(cfg: Mapping[str, Any] | None, channels: int) -> nn.BatchNorm3d:
-    """``norm_cfg`` → a BatchNorm3d (``eps``, ``momentum``, ``requires_grad`` honoured)."""
-    cfg = dict(cfg or {"type": "BN3d"})
-    kind = cfg.pop("type", "BN3d")
-    if kind not in NORMS_3D:
-        raise config_error("norm_cfg", f"type must be one of {', '.join(NORMS_3D)} (got {kind!r})")
-    requires_grad = bool(cfg.pop("requires_grad", True))
-    unknown = set(cfg) - {"eps", "momentum"}
-    if unknown:
-        raise config_error("norm_cfg", f"takes type, eps, momentum, requires_grad (got {unknown})")
-    norm = nn.BatchNorm3d(channels, **cfg)
-    for p in norm.parameters():
-        p.requires_grad = requires_grad
-    return norm
-
-
-def check_act(cfg: Mapping[str, Any] | None) -> None:
-    if cfg is not None and cfg.get("type") != "ReLU":
-        raise config_error("act_cfg", f"only ReLU is supported (got {cfg.get('type')!r})")
-
-
-def kaiming(conv: Any) -> None:
-    """MMEngine's ``kaiming_init``: normal, fan-out, ReLU gain; bias 0."""
-    nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
-    if getattr(conv, "bias", None) is not None:
-        nn.init.zeros_(conv.bias)
-
-
-def constant(module: Any, value: float, bias: float = 0.0) -> None:
-    if getattr(module, "weight", None) is not None:
-        nn.init.constant_(module.weight, value)
-    if getattr(module, "bias", None) is not None:
-        nn.init.constant_(module.bias, bias)
-
-
-def normal(module: Any, std: float) -> None:
-    """MMEngine's ``normal_init``: weights N(0, std), bias 0."""
-    nn.init.normal_(module.weight, 0.0, std)
-    if getattr(module, "bias", None) is not None:
-        nn.init.zeros_(module.bias)
-
-
-def make_conv(
-    conv_cfg: Mapping[str, Any] | None,
-    in_channels: int,
-    out_channels: int,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int],
-    padding: int | Sequence[int],
-    dilation: int | Sequence[int],
-    groups: int,
-    bias: bool,
-) -> nn.Module:
-    """``conv_cfg`` → nn.Conv3d or Conv2plus1d (its other keys go to the conv, as in MMCV)."""
-    cfg = dict(conv_cfg or {"type": "Conv3d"})
-    kind = cfg.pop("type", "Conv3d")
-    if kind == "Conv3d":
-        if cfg:
-            raise config_error("conv_cfg", f"Conv3d takes no options here (got {set(cfg)})")
-        return nn.Conv3d(
-            in_channels,
-            out_channels,
-            triple(kernel_size),
-            stride=triple(stride),
-            padding=triple(padding),
-            dilation=triple(dilation),
-            groups=groups,
-            bias=bias,
-        )
-    if kind == "Conv2plus1d":
-        from .resnet2plus1d import Conv2plus1d
-
-        unknown = set(cfg) - {"norm_cfg"}
-        if unknown or groups != 1:
-            raise config_error("conv_cfg", f"Conv2plus1d takes norm_cfg only (got {unknown})")
-        return Conv2plus1d(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride=stride,
-            padding=padding,
-            dilation=dilation,
-            bias=bias,
-            **cfg,
-        )
-    raise config_error("conv_cfg", f"type must be 'Conv3d' or 'Conv2plus1d' (got {kind!r})")
-
-
-class ConvModule(nn.Module):
-    """conv → BN (optional) → ReLU (optional), named ``conv``, ``bn``, ``activate`` as MMCV's.
-
-    ``bias=None`` is MMCV's 'auto': a bias only where no norm follows.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | Sequence[int],
-        stride: int | Sequence[int] = 1,
-        padding: int | Sequence[int] = 0,
-        dilation: int | Sequence[int] = 1,
-        groups: int = 1,
-        bias: bool | None = None,
-        conv_cfg: Mapping[str, Any] | None = None,
-        norm_cfg: Mapping[str, Any] | None = None,
-        act_cfg: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__()
-        check_act(act_cfg)
-        self.conv = make_conv(
-            conv_cfg,
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            norm_cfg is None if bias is None else bias,
-        )
-        self.with_norm = norm_cfg is not None
-        self.bn = build_norm(norm_cfg, out_channels) if norm_cfg is not None else None
-        self.activate = nn.ReLU(inplace=True) if act_cfg is not None else None
-        if isinstance(self.conv, nn.Conv3d):  # Conv2plus1d initialises itself
-            kaiming(self.conv)
-        if self.bn is not None:
-            constant(self.bn, 1.0)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv(x)
-        if self.bn is not None:
-            x = self.bn(x)
-        if self.activate is not None:
-            x = self.activate(x)
-        return x
-
-
-class NonLocal3d(nn.Module):
-    """Non-local block (Wang et al. 2018) as MMCV's NonLocal3d: ``x + conv_out(attention)``.
-
-    ``mode``: 'embedded_gaussian' (softmax of θᵀφ, scaled by 1/√C' with ``use_scale``),
-    'dot_product' (θᵀφ / positions), 'gaussian' (softmax of xᵀx, no θ/φ convs).
-    ``sub_sample`` max-pools g and φ 2× in space. ``std``/``zeros_init``: the block's own init.
-    """
-
-    MODES = ("embedded_gaussian", "dot_product", "gaussian")
-
-    def __init__(
-        self,
-        in_channels: int,
-        reduction: int = 2,
-        use_scale: bool = True,
-        conv_cfg: Mapping[str, Any] | None = None,
-        norm_cfg: Mapping[str, Any] | None = None,
-        mode: str = "embedded_gaussian",
-        sub_sample: bool = False,
-        std: float = 0.01,
-        zeros_init: bool = True,
-    ) -> None:
-        super().__init__()
-        if mode not in self.MODES:
-            raise config_error(
-                "non_local_cfg.mode", f"must be one of {', '.join(self.MODES)} (got {mode!r})"
-            )
-        conv_cfg = conv_cfg or {"type": "Conv3d"}
-        self.in_channels, self.mode, self.use_scale = in_channels, mode, use_scale
-        self.inter_channels = max(in_channels // reduction, 1)
-        c, ci = in_channels, self.inter_channels
-        g = ConvModule(c, ci, 1, conv_cfg=conv_cfg)
-        self.conv_out = ConvModule(ci, c, 1, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
-        pool = nn.MaxPool3d(kernel_size=(1, 2, 2))
-        # MMCV wraps the sub-sampled convs in a Sequential (keys g.0.conv.*, phi.0.conv.*)
-        self.g: nn.Module = nn.Sequential(g, pool) if sub_sample else g
-        self.phi: nn.Module | None = None
-        self.theta: nn.Module | None = None
-        if mode != "gaussian":
-            self.theta = ConvModule(c, ci, 1, conv_cfg=conv_cfg)
-            phi = ConvModule(c, ci, 1, conv_cfg=conv_cfg)
-            self.phi = nn.Sequential(phi, pool) if sub_sample else phi
-        elif sub_sample:
-            self.phi = pool
-        convs: list[ConvModule] = [g] if self.theta is None else [g, self.theta, phi]
-        for m in convs:
-            normal(m.conv, std)
-        last = self.conv_out.bn if self.conv_out.bn is not None else self.conv_out.conv
-        if zeros_init:
-            constant(last, 0.0)
-        else:
-            normal(last, std)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, ci = x.shape[0], self.inter_channels
-        g_x = self.g(x).view(n, ci, -1).permute(0, 2, 1)
-        if self.mode == "gaussian":
-            theta_x = x.view(n, self.in_channels, -1).permute(0, 2, 1)
-            source = self.phi(x) if self.phi is not None else x
-            phi_x = source.reshape(n, self.in_channels, -1)
-        else:
-            assert self.theta is not None and self.phi is not None
-            theta_x = self.theta(x).view(n, ci, -1).permute(0, 2, 1)
-            phi_x = self.phi(x).view(n, ci, -1)
-        pairwise = torch.matmul(theta_x, phi_x)
-        if self.mode == "dot_product":
-            pairwise = pairwise / pairwise.shape[-1]
-        else:
-            if self.mode == "embedded_gaussian" and self.use_scale:
-                pairwise = pairwise / theta_x.shape[-1] ** 0.5
-            pairwise = pairwise.softmax(dim=-1)
-        y = torch.matmul(pairwise, g_x).permute(0, 2, 1).contiguous()
-        return x + self.conv_out(y.reshape(n, ci, *x.shape[2:]))
+from .._weights import state_dict_from
+from ._conv import ConvModule, check_act, constant, freeze, kaiming, triple
+from ._inflate import inflate_2d_weights, load_3d_weights
+from .non_local import NonLocal3d
 
 
 class BasicBlock3d(nn.Module):
@@ -451,12 +224,6 @@ def make_res_layer(
 
 def _ntuple(value: int | Sequence[Any], n: int) -> tuple[Any, ...]:
     return (value,) * n if isinstance(value, int) else tuple(value)
-
-
-def freeze(module: nn.Module) -> None:
-    module.eval()
-    for p in module.parameters():
-        p.requires_grad = False
 
 
 class ResNet3d(nn.Module):
@@ -662,6 +429,22 @@ class ResNet3d(nn.Module):
         return self
 
 
+_RESNET3D_ARGS = {
+    name: p.default
+    for name, p in inspect.signature(ResNet3d.__init__).parameters.items()
+    if name != "self"
+}
+
+
+def resnet3d_args(given: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """ResNet3d's arguments: its defaults, a subclass's ``defaults``, then ``given``; a name
+    ResNet3d does not take is an error (pathways pass ``**kwargs`` through, as MMAction2's do)."""
+    unknown = sorted(set(given) - set(_RESNET3D_ARGS))
+    if unknown:
+        raise config_error(unknown[0], "is not an argument of ResNet3d or its pathways")
+    return {**_RESNET3D_ARGS, "depth": 50, **defaults, **given}
+
+
 class ResNet3dLayer(nn.Module):
     """One ResNet3d stage on its own (``stage`` 0…3, named ``layer{stage+1}``), as MMAction2's
     ResNet3dLayer (the ROI heads of its detectors use it)."""
@@ -744,97 +527,3 @@ class ResNet3dLayer(nn.Module):
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.eval()
         return self
-
-
-def _2d_names(name: str) -> tuple[str, str]:
-    """A ConvModule's name → its conv's and BN's names in a torchvision-style 2D ResNet:
-    ``layer1.0.conv1`` → ``layer1.0.conv1`` / ``layer1.0.bn1``; ``conv1`` → ``conv1`` / ``bn1``;
-    ``…downsample`` → ``…downsample.0`` / ``…downsample.1``."""
-    if "downsample" in name:
-        return name + ".0", name + ".1"
-    return name, name.replace("conv", "bn")
-
-
-def inflate_2d_weights(
-    model: nn.Module,
-    state_2d: Mapping[str, torch.Tensor],
-    *,
-    source: str,
-    skip: tuple[str, ...] = (),
-    pad_in_channels: bool = False,
-) -> list[str]:
-    """Copy a 2D ResNet's weights into the 3D one, as MMAction2's ``inflate_weights`` does.
-
-    Each conv kernel is repeated along time and divided by the temporal kernel size (so a
-    still clip gives the 2D net's activations); BN parameters and statistics are copied.
-    A conv whose 2D kernel has another shape (a flow net's first conv) keeps its init, as does
-    everything the 2D net lacks (non-local blocks). ``skip``: module names containing one of
-    these are left alone (SlowFast's laterals). ``pad_in_channels``: MMAction2's pathway rule —
-    a conv with more input channels (lateral inputs) gets zeros for the extra ones (MMAction2
-    then fails on any other shape difference; here that conv keeps its init, with a warning).
-    Returns the 2D names that were not used.
-    """
-    if "state_dict" in state_2d and isinstance(state_2d["state_dict"], Mapping):
-        state_2d = state_2d["state_dict"]
-    used: set[str] = set()
-    for name, module in model.named_modules():
-        # non-local blocks have no 2D counterpart (MMAction2 warns about each of their convs)
-        if not isinstance(module, ConvModule) or any(s in name for s in (*skip, "non_local_block")):
-            continue
-        conv_name, bn_name = _2d_names(name)
-        conv = module.conv
-        weight = state_2d.get(conv_name + ".weight")
-        if weight is None or not isinstance(conv, nn.Conv3d):
-            log.warning("%s: no %s.weight in the 2D checkpoint", source, conv_name)
-        else:
-            shape_3d = conv.weight.shape
-            if pad_in_channels and shape_3d[1] > weight.shape[1]:
-                extra = weight.new_zeros(
-                    (weight.shape[0], shape_3d[1] - weight.shape[1], *weight.shape[2:])
-                )
-                weight = torch.cat((weight, extra), dim=1)
-            if weight.shape != shape_3d[:2] + shape_3d[3:]:
-                log.warning("%s: %s has another shape in the 2D checkpoint", source, conv_name)
-            else:
-                with torch.no_grad():
-                    conv.weight.copy_(weight.unsqueeze(2).expand_as(conv.weight) / shape_3d[2])
-                used.add(conv_name + ".weight")
-                if conv.bias is not None:
-                    with torch.no_grad():
-                        conv.bias.copy_(state_2d[conv_name + ".bias"])
-                    used.add(conv_name + ".bias")
-        if module.bn is None or bn_name + ".weight" not in state_2d:
-            if bn_name + ".weight" not in state_2d:
-                log.warning("%s: no %s in the 2D checkpoint", source, bn_name)
-            continue
-        _copy_bn(module.bn, state_2d, bn_name, used)
-    unused = sorted(set(state_2d) - used)
-    if unused:
-        log.info("%s: not used from the 2D checkpoint: %s", source, ", ".join(unused[:10]))
-    return unused
-
-
-def _copy_bn(bn: nn.Module, state: Mapping[str, torch.Tensor], prefix: str, used: set[str]) -> None:
-    params = dict(bn.named_parameters())
-    # MMAction2 copies nothing of a BN whose parameters have another shape.
-    if any(state[f"{prefix}.{n}"].shape != p.shape for n, p in params.items()):
-        log.warning("%s has another shape in the 2D checkpoint", prefix)
-        return
-    with torch.no_grad():
-        for n, p in params.items():
-            p.copy_(state[f"{prefix}.{n}"])
-            used.add(f"{prefix}.{n}")
-        for n, buf in bn.named_buffers():
-            if f"{prefix}.{n}" in state:  # old checkpoints lack num_batches_tracked
-                buf.copy_(state[f"{prefix}.{n}"])
-                used.add(f"{prefix}.{n}")
-
-
-def load_3d_weights(model: nn.Module, spec: str) -> None:
-    """A checkpoint of this very backbone (bare, or a recognizer's ``backbone.*`` keys)."""
-    state = state_dict_from(spec)
-    if any(k.startswith("backbone.") for k in state):
-        state = {
-            k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")
-        }
-    load_into(model, state, source=spec, ignore=("cls_head.", "fc."))

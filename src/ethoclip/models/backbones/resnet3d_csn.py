@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 from torch import nn
 
 from ...registry import config_error
-from .resnet3d import BasicBlock3d, Bottleneck3d, ConvModule, ResNet3d
-from .resnet3d_slowfast import resnet3d_args
+from ._conv import ConvModule
+from .resnet3d import BasicBlock3d, Bottleneck3d, ResNet3d, resnet3d_args
 
 
 class CSNBottleneck3d(Bottleneck3d):

@@ -9,7 +9,6 @@ a time-strided conv of the fast features is concatenated to the slow ones.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,22 +17,9 @@ from torch import nn
 
 from ...registry import config_error
 from .._weights import state_dict_from
-from .resnet3d import ConvModule, ResNet3d, inflate_2d_weights, kaiming, load_3d_weights
-
-_RESNET3D_ARGS = {
-    name: p.default
-    for name, p in inspect.signature(ResNet3d.__init__).parameters.items()
-    if name != "self"
-}
-
-
-def resnet3d_args(given: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """ResNet3d's arguments: its defaults, a subclass's ``defaults``, then ``given``; a name
-    ResNet3d does not take is an error (pathways pass ``**kwargs`` through, as MMAction2's do)."""
-    unknown = sorted(set(given) - set(_RESNET3D_ARGS))
-    if unknown:
-        raise config_error(unknown[0], "is not an argument of ResNet3d or its pathways")
-    return {**_RESNET3D_ARGS, "depth": 50, **defaults, **given}
+from ._conv import ConvModule, kaiming
+from ._inflate import inflate_2d_weights, load_3d_weights
+from .resnet3d import ResNet3d, resnet3d_args
 
 
 class ResNet3dPathway(ResNet3d):
