@@ -63,9 +63,12 @@ GRAD_RTOL = 1e-6
 
 
 def configs_dir() -> Path:
-    from tests.mmaction2_oracle import oracle_python
+    from tests.mmaction2_oracle import Unavailable, oracle_python
 
-    python = oracle_python()
+    try:
+        python = oracle_python()
+    except Unavailable as exc:  # the wheel's configs come with the oracle venv
+        pytest.skip(str(exc))
     found = sorted(python.parents[1].glob("lib/python*/site-packages/mmaction/.mim/configs"))
     if not found:
         pytest.skip(f"MMAction2's configs are not in the oracle venv at {python.parents[1]}")

@@ -37,6 +37,46 @@ FAMILIES = {
     "r2plus1d": ({"type": "TVResNet2Plus1d18", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
     "r3d": ({"type": "TVResNet3d18", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
     "swin3d": ({"type": "SwinTransformer3D", "arch": "tiny"}, "I3DHead", (1, 3, 4, 32, 32)),
+    # MMAction2's own 3D CNNs at small widths (tests/test_mma_3d.py compares them with MMAction2)
+    "mma_i3d": (
+        {
+            "type": "ResNet3d",
+            "depth": 18,
+            "base_channels": 8,
+            "pretrained2d": False,
+            "non_local": ((0, 0), (1, 0), (0, 0), (0, 0)),
+            "non_local_cfg": {"sub_sample": True, "norm_cfg": {"type": "BN3d"}},
+        },
+        "I3DHead",
+        (1, 3, 4, 32, 32),
+    ),
+    "mma_slowfast": (
+        {
+            "type": "ResNet3dSlowFast",
+            "resample_rate": 4,
+            "speed_ratio": 4,
+            "slow_pathway": {"type": "resnet3d", "depth": 18, "base_channels": 16, "lateral": True},
+            "fast_pathway": {"type": "resnet3d", "depth": 18, "base_channels": 2},
+        },
+        "SlowFastHead",
+        (1, 3, 8, 32, 32),
+    ),
+    "mma_csn": (
+        {"type": "ResNet3dCSN", "depth": 50, "pretrained": None, "base_channels": 8},
+        "I3DHead",
+        (1, 3, 4, 32, 32),
+    ),
+    "mma_r2plus1d": (
+        {
+            "type": "ResNet2Plus1d",
+            "depth": 18,
+            "base_channels": 8,
+            "pretrained2d": False,
+            "conv_cfg": {"type": "Conv2plus1d"},
+        },
+        "I3DHead",
+        (1, 3, 4, 32, 32),
+    ),
     "timesformer": (
         TINY_TIMESFORMER,
         "TimeSformerHead",
