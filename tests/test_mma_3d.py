@@ -285,3 +285,28 @@ def test_frozen_stages_freeze_the_stem_stages_and_their_laterals_from_the_start(
     }
     assert "slow_path.layer2_lateral.conv.weight" in frozen
     assert "slow_path.conv1_lateral.conv.weight" not in frozen  # as MMAction2: not a stage's
+
+
+def test_with_cp_and_norm_eval_keep_the_maths() -> None:
+    """Checkpointing recomputes blocks in backward: same loss and gradients; ``norm_eval``
+    keeps BN statistics fixed while training."""
+    torch.manual_seed(0)
+    plain = build_recognizer(small_3d())
+    cp = build_recognizer(small_3d(with_cp=True, norm_eval=True))
+    cp.load_state_dict(plain.state_dict())
+    cp.train()  # norm_eval: its BNs stay in eval mode
+    for m in plain.modules():  # by hand on the other side
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.eval()
+    for m in [*plain.modules(), *cp.modules()]:  # dropout is random: off
+        if isinstance(m, torch.nn.Dropout):
+            m.eval()
+    x = torch.randint(0, 256, (2, 1, 3, 4, 32, 32), dtype=torch.uint8)
+    labels = torch.tensor([0, 2])
+    before = {k: v.clone() for k, v in cp.state_dict().items() if "running_" in k}
+    for model in (plain, cp):
+        model.loss(x, labels).backward()
+    for (name, p), q in zip(plain.named_parameters(), cp.parameters(), strict=True):
+        assert p.grad is not None and q.grad is not None
+        assert torch.allclose(p.grad, q.grad, rtol=1e-4, atol=1e-7), name
+    assert all(torch.equal(cp.state_dict()[k], v) for k, v in before.items())
