@@ -281,6 +281,8 @@ class ResNet3d(nn.Module):
     def _build(
         self, args: Mapping[str, Any], lateral_inplanes: Sequence[int] = (0, 0, 0, 0)
     ) -> None:
+        """The stem and stages from every ResNet3d argument (``args``); ``lateral_inplanes``:
+        extra input channels of each stage (SlowFast's laterals)."""
         a = dict(args)
         depth, num_stages = a["depth"], a["num_stages"]
         archs = self.arch_settings
