@@ -356,10 +356,10 @@ def test_registry_errors_name_the_key_path_and_closest_names() -> None:
         MODELS.build({"type": "Recogniser3D"}, key="model")
     with pytest.raises(
         ConfigError,
-        match=r"model\.type: 'ResNet3dSlowFast' is an MMAction2 type that ethoclip does not "
+        match=r"model\.type: 'STGCN' is an MMAction2 type that ethoclip does not "
         r"implement; models it has: .*Recognizer2D",
     ):
-        MODELS.build({"type": "ResNet3dSlowFast"}, key="model")
+        MODELS.build({"type": "STGCN"}, key="model")
     import torch
 
     with pytest.raises(

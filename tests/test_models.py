@@ -44,8 +44,8 @@ TINY_VIT = {
 FAMILIES = {
     "tiny3d": ({"type": "TinyVideoNet", "widths": (4, 8)}, "I3DHead", (1, 3, 4, 16, 16)),
     "resnet18": ({"type": "ResNet", "depth": 18}, "TSNHead", (3, 3, 32, 32)),
-    "r2plus1d": ({"type": "ResNet2Plus1d", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
-    "r3d": ({"type": "ResNet3d", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
+    "r2plus1d": ({"type": "TVResNet2Plus1d18", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
+    "r3d": ({"type": "TVResNet3d18", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
     "swin3d": (
         {
             "type": "SwinTransformer3D",
@@ -68,6 +68,46 @@ FAMILIES = {
             "temporal_size": 4,
         },
         "MViTHead",
+        (1, 3, 4, 32, 32),
+    ),
+    # MMAction2's own 3D CNNs at small widths (tests/test_mma_3d.py compares them with MMAction2)
+    "mma_i3d": (
+        {
+            "type": "ResNet3d",
+            "depth": 18,
+            "base_channels": 8,
+            "pretrained2d": False,
+            "non_local": ((0, 0), (1, 0), (0, 0), (0, 0)),
+            "non_local_cfg": {"sub_sample": True, "norm_cfg": {"type": "BN3d"}},
+        },
+        "I3DHead",
+        (1, 3, 4, 32, 32),
+    ),
+    "mma_slowfast": (
+        {
+            "type": "ResNet3dSlowFast",
+            "resample_rate": 4,
+            "speed_ratio": 4,
+            "slow_pathway": {"type": "resnet3d", "depth": 18, "base_channels": 16, "lateral": True},
+            "fast_pathway": {"type": "resnet3d", "depth": 18, "base_channels": 2},
+        },
+        "SlowFastHead",
+        (1, 3, 8, 32, 32),
+    ),
+    "mma_csn": (
+        {"type": "ResNet3dCSN", "depth": 50, "pretrained": None, "base_channels": 8},
+        "I3DHead",
+        (1, 3, 4, 32, 32),
+    ),
+    "mma_r2plus1d": (
+        {
+            "type": "ResNet2Plus1d",
+            "depth": 18,
+            "base_channels": 8,
+            "pretrained2d": False,
+            "conv_cfg": {"type": "Conv2plus1d"},
+        },
+        "I3DHead",
         (1, 3, 4, 32, 32),
     ),
     "timesformer": (
@@ -169,7 +209,7 @@ def test_heads_agree_with_backbone_and_data() -> None:
         build_recognizer(
             {
                 "type": "Recognizer3D",
-                "backbone": {"type": "ResNet2Plus1d", "depth": 34},
+                "backbone": {"type": "TVResNet2Plus1d18", "depth": 34},
                 "cls_head": {"type": "I3DHead", "num_classes": 2},
             }
         )

@@ -2,7 +2,7 @@
 own architectures in ``backbones/`` and ``heads/``, others built on torchvision and transformers.
 ``build_recognizer`` makes one that agrees with its data."""
 
-from ._backbones import ResNet, ResNet2Plus1d, ResNet3d, TinyVideoNet, TVSwinTransformer3D
+from ._backbones import ResNet, TinyVideoNet, TVResNet2Plus1d18, TVResNet3d18, TVSwinTransformer3D
 from ._build import build_recognizer, load_weights, mmaction_keys
 from ._heads import AvgConsensus, BaseHead, I3DHead, LinearHead, TimeSformerHead, TSNHead
 from ._losses import BCELossWithLogits, CrossEntropyLoss
@@ -25,9 +25,9 @@ __all__ = [
     "Recognizer2D",
     "Recognizer3D",
     "ResNet",
-    "ResNet2Plus1d",
-    "ResNet3d",
     "TSNHead",
+    "TVResNet2Plus1d18",
+    "TVResNet3d18",
     "TVSwinTransformer3D",
     "TimeSformerHead",
     "TinyVideoNet",

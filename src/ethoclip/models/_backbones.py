@@ -200,14 +200,16 @@ class _TorchvisionVideoNet(nn.Module):
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
 
-class ResNet2Plus1d(_TorchvisionVideoNet):
-    """R(2+1)D-18 (torchvision; Kinetics-400 weights: ``torchvision://R2Plus1D_18_Weights.KINETICS400_V1``)."""
+class TVResNet2Plus1d18(_TorchvisionVideoNet):
+    """torchvision's R(2+1)D-18 (Kinetics-400 weights: ``torchvision://R2Plus1D_18_Weights.KINETICS400_V1``);
+    MMAction2's ResNet2Plus1d is models/backbones/resnet2plus1d.py."""
 
     builder = "r2plus1d_18"
 
 
-class ResNet3d(_TorchvisionVideoNet):
-    """R3D-18 (torchvision; Kinetics-400 weights: ``torchvision://R3D_18_Weights.KINETICS400_V1``)."""
+class TVResNet3d18(_TorchvisionVideoNet):
+    """torchvision's R3D-18 (Kinetics-400 weights: ``torchvision://R3D_18_Weights.KINETICS400_V1``);
+    MMAction2's ResNet3d is models/backbones/resnet3d.py."""
 
     builder = "r3d_18"
 

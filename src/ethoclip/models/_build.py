@@ -61,25 +61,22 @@ def build_recognizer(
 def mmaction_keys(
     model: BaseRecognizer, state: Mapping[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """An MMAction2 checkpoint's names → this model's (TSN ResNets; the MMAction2 backbones
-    in ``models/backbones`` have MMAction2's names already)."""
+    """An MMAction2 checkpoint's names → this model's. The backbones in ``models/backbones``
+    are MMAction2's own architectures with its names: their checkpoints load as they are."""
+    if type(model.backbone).__module__.startswith(f"{__package__}.backbones."):
+        return dict(state)
     backbone = {
         k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")
     }
     head = {k: v for k, v in state.items() if k.startswith("cls_head.")}
-    if getattr(model.backbone, "mmaction_names", False):  # MMAction2's own architecture
-        return dict(state)
     if isinstance(model.backbone, ResNet):
         mapped = mmaction_resnet_keys(backbone)
-        prefix = "backbone."
-    elif type(model.backbone).__module__.startswith(f"{__package__}.backbones."):
-        mapped, prefix = backbone, "backbone."
     else:
         raise CheckpointError(
             f"MMAction2 checkpoints of {type(model.backbone).__name__} cannot be mapped; "
             "ethoclip maps TSN (ResNet) ones and loads those of its MMAction2 backbones"
         )
-    return {**{prefix + k: v for k, v in mapped.items()}, **head}
+    return {**{"backbone." + k: v for k, v in mapped.items()}, **head}
 
 
 def load_weights(

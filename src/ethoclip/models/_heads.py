@@ -131,22 +131,27 @@ class TSNHead(BaseHead):
 
 
 class I3DHead(BaseHead):
-    """3D CNNs: spatio-temporal average pool, dropout, linear."""
+    """3D CNNs: spatio-temporal average pool, dropout, linear. ``spatial_type=None`` flattens
+    instead of pooling (C3D, whose backbone ends in linear layers)."""
 
     def __init__(
         self,
         num_classes: int,
         in_channels: int,
-        spatial_type: str = "avg",
+        spatial_type: str | None = "avg",
         dropout_ratio: float = 0.5,
         init_std: float = 0.01,
         **kwargs: Any,
     ) -> None:
-        if spatial_type != "avg":
-            raise config_error("spatial_type", f"must be 'avg' (got {spatial_type!r})")
+        if spatial_type not in ("avg", None):
+            raise config_error("spatial_type", f"must be 'avg' or None (got {spatial_type!r})")
         super().__init__(
             num_classes, in_channels, dropout_ratio=dropout_ratio, init_std=init_std, **kwargs
         )
+        self.spatial_type = spatial_type
+
+    def pool(self, x: torch.Tensor, num_segs: int) -> torch.Tensor:
+        return super().pool(x, num_segs) if self.spatial_type == "avg" else x.flatten(1)
 
 
 class TimeSformerHead(BaseHead):

@@ -33,8 +33,10 @@ class BaseRecognizer(nn.Module):
         super().__init__()
         if neck is not None:
             raise config_error("neck", "necks are not supported; leave it None")
+        # max_testing_views (MMAction2's CSN configs): views go through in chunks at test time
+        self.max_testing_views = (test_cfg or {}).get("max_testing_views")
         for name, value in (("train_cfg", train_cfg), ("test_cfg", test_cfg)):
-            if value:
+            if set(value or {}) - ({"max_testing_views"} if name == "test_cfg" else set()):
                 raise config_error(
                     name, "is not used by ethoclip's recognizers: set average_clips on cls_head"
                 )
@@ -117,4 +119,8 @@ class Recognizer3D(BaseRecognizer):
         self._check(inputs)
         n, views = inputs.shape[:2]
         x = self.data_preprocessor(inputs).flatten(0, 1)  # (N·V, C, T, H, W)
+        chunk = self.max_testing_views
+        if chunk and not self.training and x.shape[0] > chunk:
+            parts = [self.cls_head(self.backbone(part)) for part in x.split(chunk)]
+            return torch.cat(parts).view(n, views, -1)
         return self.cls_head(self.backbone(x)).view(n, views, -1)

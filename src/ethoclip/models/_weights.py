@@ -42,8 +42,16 @@ def _from_url(url: str) -> dict[str, torch.Tensor]:
 
 
 def _torchvision_url(name: str) -> str:
-    from torchvision.models import get_weight
+    from torchvision.models import get_model_weights, get_weight
 
+    # MMEngine's names: 'resnet50' (its first weights, V1, as MMEngine), 'resnet50.imagenet1k_v2'
+    model, _, member = name.partition(".")
+    if model.islower():
+        try:
+            weights = get_model_weights(model)
+            return str((weights[member.upper()] if member else next(iter(weights))).url)
+        except (ValueError, KeyError):
+            pass  # not a torchvision model: the error below
     try:
         return str(get_weight(name).url)
     except (ValueError, AttributeError, KeyError):

@@ -1,1 +1,1 @@
-"""Backbones: one module per family, MMAction2's architectures under its names and parameter names."""
+"""Backbones, one module per family: MMAction2's architectures under its parameter names."""

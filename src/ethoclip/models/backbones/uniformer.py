@@ -172,8 +172,6 @@ class PatchEmbed(nn.Module):
 class UniFormer(nn.Module):
     """UniFormer with MMAction2's arguments (``depth``, ``embed_dim``, ``head_dim`` …)."""
 
-    mmaction_names = True  # its state dict is MMAction2's: checkpoints load unrenamed
-
     def __init__(
         self,
         depth: Sequence[int] = (5, 8, 20, 7),

@@ -247,8 +247,6 @@ class UniBlocks(nn.Module):
 class UniFormerV2(nn.Module):
     """UniFormerV2 (Li et al. 2022) with MMAction2's arguments; see the module doc."""
 
-    mmaction_names = True  # its state dict is MMAction2's: checkpoints load unrenamed
-
     def __init__(
         self,
         input_resolution: int = 224,

@@ -125,8 +125,6 @@ def _check_cfg(
 class X3D(nn.Module):
     """X3D with MMAction2's arguments; see the module doc."""
 
-    mmaction_names = True  # its state dict is MMAction2's: checkpoints load unrenamed
-
     base_channels_xs = 24
     stage_blocks_xs = (1, 2, 5, 3)
 
