@@ -16,7 +16,6 @@ import torch
 from ..config import to_plain
 from ..errors import CheckpointError, ConfigError
 from ..registry import MODELS
-from ._backbones import ResNet, mmaction_resnet_keys
 from ._recognizers import BaseRecognizer
 from ._transformers import TimeSformer, mmaction_timesformer_keys
 from ._weights import load_file, unwrap_state_dict
@@ -62,22 +61,17 @@ def build_recognizer(
 def mmaction_keys(
     model: BaseRecognizer, state: Mapping[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """An MMAction2 checkpoint's names → this model's (TSN ResNets and TimeSformer)."""
+    """An MMAction2 checkpoint's names → this model's (TimeSformer; MMAction2's own
+    architectures, e.g. ResNet/TSM/TPN, have its names already)."""
     backbone = {
         k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")
     }
     head = {k: v for k, v in state.items() if k.startswith("cls_head.")}
-    if isinstance(model.backbone, ResNet):
-        mapped = mmaction_resnet_keys(backbone)
-        prefix = "backbone."
-    elif isinstance(model.backbone, TimeSformer):
+    if isinstance(model.backbone, TimeSformer):
         mapped = mmaction_timesformer_keys(backbone)
         prefix = "backbone.model."
     else:
-        raise CheckpointError(
-            f"MMAction2 checkpoints of {type(model.backbone).__name__} cannot be mapped; "
-            "ethoclip maps TSN (ResNet) and TimeSformer ones"
-        )
+        return dict(state)
     return {**{prefix + k: v for k, v in mapped.items()}, **head}
 
 

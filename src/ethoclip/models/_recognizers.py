@@ -15,6 +15,7 @@ from torch import nn
 
 from ..registry import MODELS, config_error
 from ._heads import BaseHead
+from .backbones.external import External, build_external, is_external
 
 
 class BaseRecognizer(nn.Module):
@@ -31,23 +32,32 @@ class BaseRecognizer(nn.Module):
         test_cfg: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        if neck is not None:
-            raise config_error("neck", "necks are not supported; leave it None")
         for name, value in (("train_cfg", train_cfg), ("test_cfg", test_cfg)):
-            if value:
+            # fcn_test (TPN's configs) is what ethoclip's neck heads compute anyway.
+            if value and not (name == "test_cfg" and neck is not None and set(value) <= {"fcn_test"}):
                 raise config_error(
                     name, "is not used by ethoclip's recognizers: set average_clips on cls_head"
                 )
-        self.backbone = MODELS.build(backbone, key="backbone")
-        features = int(self.backbone.out_channels)
+        self.external: External | None = None
+        if is_external(backbone):
+            self.backbone, self.external, features = build_external(backbone)
+        else:
+            self.backbone = MODELS.build(backbone, key="backbone")
+            features = int(self.backbone.out_channels)
+        self.neck: nn.Module | None = None
+        if neck is not None:
+            if self.format_shape != "NCHW":
+                raise config_error("neck", f"{type(self).__name__} takes no neck; use Recognizer2D")
+            self.neck = MODELS.build(neck, key="neck")
+            features = int(self.neck.output_channels)
         head = dict(cls_head)
         if head.get("in_channels") is None:
             head["in_channels"] = features  # the notes' rule "in_channels = the backbone's dims"
         elif head["in_channels"] != features:
             raise config_error(
                 "cls_head.in_channels",
-                f"is {head['in_channels']} but the backbone gives {features} features; set it to "
-                f"{features} or leave it out",
+                f"is {head['in_channels']} but the {'neck' if neck else 'backbone'} gives "
+                f"{features} features; set it to {features} or leave it out",
             )
         self.cls_head: BaseHead = MODELS.build(head, key="cls_head")
         self.data_preprocessor = MODELS.build(
@@ -80,15 +90,23 @@ class BaseRecognizer(nn.Module):
 
     def logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """uint8 batch → logits (N, V, K), one row per view."""
+        return self.run(inputs)[0]
+
+    def run(self, inputs: torch.Tensor, with_aux: bool = False) -> tuple[torch.Tensor, Any]:
+        """Logits (N, V, K) and, with ``with_aux``, the neck's auxiliary logits (or None)."""
         raise NotImplementedError
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.logits(inputs)
 
     def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return self.cls_head.loss(
-            self.logits(inputs).mean(1), target.to(self.cls_head.fc_cls.weight.device)
-        )
+        """The head's loss, plus the neck's weighted auxiliary loss (TPN) as MMAction2 adds it."""
+        logits, aux = self.run(inputs, with_aux=self.neck is not None)
+        target = target.to(self.cls_head.fc_cls.weight.device)
+        loss = self.cls_head.loss(logits.mean(1), target)
+        if aux is not None:
+            loss = loss + self.neck.aux_loss(aux, target, self.cls_head.loss_cls)  # type: ignore[union-attr]
+        return loss
 
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:
         """Scores per sample: probabilities (sigmoid or softmax) with ``average_clips='prob'``."""
@@ -101,11 +119,22 @@ class Recognizer2D(BaseRecognizer):
     format_shape = "NCHW"
     input_dims = 5
 
-    def logits(self, inputs: torch.Tensor) -> torch.Tensor:
+    def run(self, inputs: torch.Tensor, with_aux: bool = False) -> tuple[torch.Tensor, Any]:
         self._check(inputs)
         n, segments = inputs.shape[:2]
         x = self.data_preprocessor(inputs).flatten(0, 1)  # (N·segs, C, H, W)
-        return self.cls_head(self.backbone(x), num_segs=segments).view(n, 1, -1)
+        feats = self.external.features(self.backbone, x) if self.external else self.backbone(x)
+        aux = None
+        if self.neck is not None:
+            # Each stage → (N', C, segments, h, w), segments of the backbone's own count (views
+            # beyond it are further clips/crops, as MMAction2's fcn_test has it).
+            segs = int(getattr(self.backbone, "num_segments", segments))
+            stages = feats if isinstance(feats, (tuple, list)) else (feats,)
+            stages = [f.reshape(-1, segs, *f.shape[1:]).transpose(1, 2).contiguous() for f in stages]
+            feats, aux = self.neck(stages, with_aux=with_aux)
+            segments = 1
+        scores = self.cls_head(feats, num_segs=segments)
+        return scores.view(n, -1, scores.shape[-1]), aux
 
 
 class Recognizer3D(BaseRecognizer):
@@ -114,8 +143,8 @@ class Recognizer3D(BaseRecognizer):
     format_shape = "NCTHW"
     input_dims = 6
 
-    def logits(self, inputs: torch.Tensor) -> torch.Tensor:
+    def run(self, inputs: torch.Tensor, with_aux: bool = False) -> tuple[torch.Tensor, Any]:
         self._check(inputs)
         n, views = inputs.shape[:2]
         x = self.data_preprocessor(inputs).flatten(0, 1)  # (N·V, C, T, H, W)
-        return self.cls_head(self.backbone(x)).view(n, views, -1)
+        return self.cls_head(self.backbone(x)).view(n, views, -1), None

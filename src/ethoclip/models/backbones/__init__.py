@@ -1,0 +1,1 @@
+"""Backbones under MMAction2's names, one module per family."""

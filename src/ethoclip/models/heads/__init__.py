@@ -1,0 +1,1 @@
+"""Heads under MMAction2's names, one module per family."""
