@@ -96,7 +96,9 @@ class TemporalInterlace(nn.Module):
         n, c, h, w = x.shape
         batches, folds = n // self.num_segments, c // self.shift_div
         descriptor = x[:, :folds].reshape(batches, self.num_segments, folds, h, w)
-        pooled = descriptor.mean(dim=(3, 4)).permute(0, 2, 1).contiguous()  # (B, folds, T)
+        # Height, then width, as MMAction2 averages (the same rounding: training is chaotic
+        # enough at random init that float noise shows in the gradients).
+        pooled = descriptor.mean(3).mean(3).permute(0, 2, 1).contiguous()  # (B, folds, T)
         offset = self.offset_net(pooled).view(batches, -1)
         weight = self.weight_net(pooled)  # (B, T, groups)
         shifted = linear_sampler(descriptor, torch.cat([offset, -offset], 1))
