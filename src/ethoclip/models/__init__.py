@@ -8,8 +8,8 @@ from ._losses import BCELossWithLogits, CrossEntropyLoss
 from ._preprocessor import ActionDataPreprocessor
 from ._recognizers import BaseRecognizer, Recognizer2D, Recognizer3D
 from ._transformers import TimeSformer, VisionTransformer
-from .backbones.resnet import ResNet
 from ._weights import hub_checkpoints, load_into, state_dict_from
+from .backbones.resnet import ResNet
 
 __all__ = [
     "ActionDataPreprocessor",

@@ -16,7 +16,6 @@ from ..registry import config_error
 from ._weights import load_into, state_dict_from
 
 
-
 def _must_be(name: str, value: Any, allowed: Any, why: str) -> None:
     if value != allowed:
         raise config_error(name, f"must be {allowed!r} here (got {value!r}): {why}")

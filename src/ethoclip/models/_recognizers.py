@@ -34,17 +34,20 @@ class BaseRecognizer(nn.Module):
         super().__init__()
         for name, value in (("train_cfg", train_cfg), ("test_cfg", test_cfg)):
             # fcn_test (TPN's configs) is what ethoclip's neck heads compute anyway.
-            if value and not (name == "test_cfg" and neck is not None and set(value) <= {"fcn_test"}):
+            if value and not (
+                name == "test_cfg" and neck is not None and set(value) <= {"fcn_test"}
+            ):
                 raise config_error(
                     name, "is not used by ethoclip's recognizers: set average_clips on cls_head"
                 )
         self.external: External | None = None
         if is_external(backbone):
+            self.backbone: Any
             self.backbone, self.external, features = build_external(backbone)
         else:
             self.backbone = MODELS.build(backbone, key="backbone")
             features = int(self.backbone.out_channels)
-        self.neck: nn.Module | None = None
+        self.neck: Any = None
         if neck is not None:
             if self.format_shape != "NCHW":
                 raise config_error("neck", f"{type(self).__name__} takes no neck; use Recognizer2D")
@@ -105,7 +108,7 @@ class BaseRecognizer(nn.Module):
         target = target.to(self.cls_head.fc_cls.weight.device)
         loss = self.cls_head.loss(logits.mean(1), target)
         if aux is not None:
-            loss = loss + self.neck.aux_loss(aux, target, self.cls_head.loss_cls)  # type: ignore[union-attr]
+            loss = loss + self.neck.aux_loss(aux, target, self.cls_head.loss_cls)
         return loss
 
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -130,7 +133,9 @@ class Recognizer2D(BaseRecognizer):
             # beyond it are further clips/crops, as MMAction2's fcn_test has it).
             segs = int(getattr(self.backbone, "num_segments", segments))
             stages = feats if isinstance(feats, (tuple, list)) else (feats,)
-            stages = [f.reshape(-1, segs, *f.shape[1:]).transpose(1, 2).contiguous() for f in stages]
+            stages = [
+                f.reshape(-1, segs, *f.shape[1:]).transpose(1, 2).contiguous() for f in stages
+            ]
             feats, aux = self.neck(stages, with_aux=with_aux)
             segments = 1
         scores = self.cls_head(feats, num_segs=segments)

@@ -51,7 +51,13 @@ def _torchvision_url(name: str) -> str:
         # before torchvision 0.13; 'resnet50.imagenet1k_v2' or 'resnet50.default' pick others.
         model, _, which = name.partition(".")
         weights = get_model_weights(model)
-        return str((weights.DEFAULT if which == "default" else weights[(which or "IMAGENET1K_V1").upper()]).url)
+        return str(
+            (
+                weights.DEFAULT
+                if which == "default"
+                else weights[(which or "IMAGENET1K_V1").upper()]
+            ).url
+        )
     except (ValueError, AttributeError, KeyError):
         raise config_error(
             "pretrained",

@@ -24,7 +24,7 @@ import _mma
 import numpy as np
 import torch
 
-SEGMENTS, SIZE, BATCH = 8, 64, 2
+SEGMENTS, SIZE, BATCH = 8, 32, 2
 
 CASES = {
     "tsn": "recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x8-100e_kinetics400-rgb.py",

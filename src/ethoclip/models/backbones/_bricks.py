@@ -30,19 +30,21 @@ def conv_dims(conv_cfg: Mapping[str, Any] | None, default: int) -> int:
     kind = (conv_cfg or {}).get("type", "Conv")
     dims = {"Conv": default, "Conv1d": 1, "Conv2d": 2, "Conv3d": 3}.get(kind)
     if dims is None:
-        raise config_error("conv_cfg", f"type must be Conv, Conv1d, Conv2d or Conv3d (got {kind!r})")
+        raise config_error(
+            "conv_cfg", f"type must be Conv, Conv1d, Conv2d or Conv3d (got {kind!r})"
+        )
     return dims
 
 
 def make_norm(norm_cfg: Mapping[str, Any], channels: int, dims: int) -> nn.Module:
     kind = norm_cfg.get("type", "BN")
     if kind not in _BN_TYPES:
-        raise config_error(
-            "norm_cfg", f"type must be one of {', '.join(_BN_TYPES)} (got {kind!r})"
-        )
+        raise config_error("norm_cfg", f"type must be one of {', '.join(_BN_TYPES)} (got {kind!r})")
     extra = set(norm_cfg) - {"type", "requires_grad", "eps", "momentum"}
     if extra:
-        raise config_error("norm_cfg", f"takes type, requires_grad, eps, momentum (got {sorted(extra)})")
+        raise config_error(
+            "norm_cfg", f"takes type, requires_grad, eps, momentum (got {sorted(extra)})"
+        )
     norm = _BNS[_BN_TYPES[kind] or dims](
         channels, eps=norm_cfg.get("eps", 1e-5), momentum=norm_cfg.get("momentum", 0.1)
     )
@@ -76,10 +78,10 @@ class ConvModule(nn.Module):
         self.conv: nn.Module = _CONVS[dims](
             in_channels,
             out_channels,
-            kernel_size,  # type: ignore[arg-type]
-            stride=stride,  # type: ignore[arg-type]
-            padding=padding,  # type: ignore[arg-type]
-            dilation=dilation,  # type: ignore[arg-type]
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
             groups=groups,
             bias=with_bias,
         )
@@ -96,8 +98,9 @@ class ConvModule(nn.Module):
         weight = getattr(self.conv, "weight", None)
         if isinstance(weight, torch.Tensor):
             nn.init.kaiming_normal_(weight, mode="fan_out", nonlinearity="relu")
-        if getattr(self.conv, "bias", None) is not None:
-            nn.init.zeros_(self.conv.bias)
+        bias_param = getattr(self.conv, "bias", None)
+        if isinstance(bias_param, torch.Tensor):
+            nn.init.zeros_(bias_param)
 
     @property
     def norm(self) -> nn.Module | None:
@@ -153,7 +156,9 @@ class NonLocal3d(nn.Module):
     ) -> None:
         super().__init__()
         if mode not in self.MODES:
-            raise config_error("non_local_cfg.mode", f"must be one of {', '.join(self.MODES)} (got {mode!r})")
+            raise config_error(
+                "non_local_cfg.mode", f"must be one of {', '.join(self.MODES)} (got {mode!r})"
+            )
         dims = conv_dims(conv_cfg or {"type": "Conv3d"}, 3)
         self.in_channels, self.mode, self.use_scale = in_channels, mode, use_scale
         self.inter_channels = max(in_channels // reduction, 1)

@@ -26,7 +26,7 @@ class C2D(ResNet):
         self.maxpool3d_1 = nn.MaxPool3d(kernel_size=(1, 3, 3), stride=(1, 2, 2), padding=0)
         self.maxpool3d_2 = nn.MaxPool3d(kernel_size=(2, 1, 1), stride=(2, 1, 1), padding=0)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:  # type: ignore[override]
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         batches = x.shape[0]
 
         def to_2d(x: torch.Tensor) -> torch.Tensor:  # (B, C, T, H, W) → (B·T, C, H, W)

@@ -59,7 +59,9 @@ class External:
         return x.reshape(x.shape[0], -1, 1, 1)
 
 
-def build_external(backbone: Mapping[str, Any], key: str = "model.backbone") -> tuple[nn.Module, External, int]:
+def build_external(
+    backbone: Mapping[str, Any], key: str = "model.backbone"
+) -> tuple[nn.Module, External, int]:
     """The library's model, how to run it, and its feature channels."""
     args = dict(backbone)
     kind = str(args.pop("type"))
@@ -73,7 +75,8 @@ def build_external(backbone: Mapping[str, Any], key: str = "model.backbone") -> 
     feature_shape = args.pop("feature_shape", None)
     if feature_shape not in (None, *FEATURE_SHAPES):
         raise ConfigError(
-            f"{key}.feature_shape: must be one of {', '.join(FEATURE_SHAPES)} (got {feature_shape!r})"
+            f"{key}.feature_shape: must be one of {', '.join(FEATURE_SHAPES)} "
+            f"(got {feature_shape!r})"
         )
     if library == "timm":
         try:
@@ -88,7 +91,7 @@ def build_external(backbone: Mapping[str, Any], key: str = "model.backbone") -> 
             raise ConfigError(f"{key}: timm.create_model({name!r}) refused {args}: {exc}") from None
         if feature_shape is None and getattr(model, "output_fmt", None) in ("NHWC", "NLC"):
             feature_shape = model.output_fmt
-        return model, External("timm", feature_shape), int(model.num_features)
+        return model, External("timm", feature_shape), int(model.num_features)  # type: ignore[arg-type]
     import torchvision.models
 
     builder = torchvision.models.__dict__.get(name)

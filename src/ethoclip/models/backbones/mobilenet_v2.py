@@ -16,7 +16,9 @@ from ._bricks import ConvModule, conv_dims
 from .resnet import load_mmaction
 
 
-def make_divisible(value: float, divisor: int, min_value: int | None = None, min_ratio: float = 0.9) -> int:
+def make_divisible(
+    value: float, divisor: int, min_value: int | None = None, min_ratio: float = 0.9
+) -> int:
     """The nearest multiple of ``divisor`` to ``value``, not below ``min_ratio`` of it."""
     min_value = divisor if min_value is None else min_value
     new = max(min_value, int(value + divisor / 2) // divisor * divisor)
@@ -38,7 +40,7 @@ class InvertedResidual(nn.Module):
         super().__init__()
         self.stride, self.with_cp = stride, with_cp
         self.use_res_connect = stride == 1 and in_channels == out_channels
-        hidden = int(round(in_channels * expand_ratio))
+        hidden = round(in_channels * expand_ratio)
         common: dict[str, Any] = {"dims": dims, "norm_cfg": norm_cfg}
         layers: list[nn.Module] = []
         if expand_ratio != 1:
@@ -121,9 +123,13 @@ class MobileNetV2(nn.Module):
             self.init_pretrained()
 
     def _conv(self, cin: int, cout: int, k: int, s: int, p: int) -> ConvModule:
-        return ConvModule(cin, cout, k, s, p, dims=self.dims, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
+        return ConvModule(
+            cin, cout, k, s, p, dims=self.dims, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg
+        )
 
-    def _make_layer(self, out_channels: int, blocks: int, stride: int, expand: float) -> nn.Sequential:
+    def _make_layer(
+        self, out_channels: int, blocks: int, stride: int, expand: float
+    ) -> nn.Sequential:
         layers = []
         for i in range(blocks):
             layers.append(

@@ -176,7 +176,8 @@ class ResNet(nn.Module):
         out_indices = tuple(out_indices)
         if not out_indices or max(out_indices) >= num_stages or min(out_indices) < 0:
             raise config_error(
-                "out_indices", f"must be stage numbers below num_stages={num_stages} (got {out_indices})"
+                "out_indices",
+                f"must be stage numbers below num_stages={num_stages} (got {out_indices})",
             )
         if len(strides) != num_stages or len(dilations) != num_stages:
             raise config_error(
@@ -294,14 +295,18 @@ def torchvision_path(root: nn.Module, key: str) -> str:
     """``key`` without the segments of wrapper modules (``layer1.0.conv1.conv.net.weight`` →
     ``layer1.0.conv1.conv.weight``): the name the tensor had before MMAction2 wrapped it."""
     kept, module = [], root
+    child: nn.Module | None
     for part in key.split("."):
         if not (isinstance(module, Wrapper) and part == module.wrapped):
             kept.append(part)
-        module = module._modules.get(part, module)  # the last part is a tensor, not a module
+        child = module._modules.get(part)  # None for the last part: a tensor
+        module = child if child is not None else module
     return ".".join(kept)
 
 
-def load_torchvision_resnet(model: nn.Module, state: Mapping[str, torch.Tensor], *, source: str) -> None:
+def load_torchvision_resnet(
+    model: nn.Module, state: Mapping[str, torch.Tensor], *, source: str
+) -> None:
     """Fill ``model``'s ResNet tensors from a torchvision ResNet state dict (MMAction2's mapping).
 
     Tensors outside the plain ResNet (temporal shift/interlace, TAM, non-local) keep their

@@ -58,7 +58,7 @@ class WeightNet(nn.Module):
         super().__init__()
         self.groups = groups
         self.conv = nn.Conv1d(in_channels, groups, 3, padding=1)
-        nn.init.zeros_(self.conv.bias)
+        nn.init.zeros_(self.conv.bias)  # type: ignore[arg-type]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, _, t = x.shape
@@ -103,7 +103,11 @@ class TemporalInterlace(nn.Module):
         weight = self.weight_net(pooled)  # (B, T, groups)
         shifted = linear_sampler(descriptor, torch.cat([offset, -offset], 1))
         # MMAction2 repeats each group's gate over folds // 4 channels, twice: (B, T, folds).
-        weight = weight[:, :, :, None].repeat(1, 1, 2, folds // 4).reshape(batches, self.num_segments, -1)
+        weight = (
+            weight[:, :, :, None]
+            .repeat(1, 1, 2, folds // 4)
+            .reshape(batches, self.num_segments, -1)
+        )
         shifted = (shifted * weight[:, :, :, None, None]).reshape(n, folds, h, w)
         return torch.cat([shifted, x[:, folds:]], dim=1)
 
@@ -125,7 +129,9 @@ class ResNetTIN(ResNetTSM):
     def __init__(self, depth: int, is_tin: bool = True, **kwargs: Any) -> None:
         self.is_tin = is_tin
         if kwargs.get("temporal_pool"):
-            raise config_error("temporal_pool", "is not used by ResNetTIN (as in MMAction2); leave it out")
+            raise config_error(
+                "temporal_pool", "is not used by ResNetTIN (as in MMAction2); leave it out"
+            )
         super().__init__(depth, **kwargs)
 
     def init_structure(self) -> None:

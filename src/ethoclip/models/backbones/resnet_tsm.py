@@ -54,10 +54,12 @@ class NL3DWrapper(Wrapper):
 
     wrapped = "block"
 
-    def __init__(self, block: nn.Module, num_segments: int, non_local_cfg: Mapping[str, Any]) -> None:
+    def __init__(
+        self, block: nn.Module, num_segments: int, non_local_cfg: Mapping[str, Any]
+    ) -> None:
         super().__init__()
         self.block, self.num_segments = block, num_segments
-        channels = block.conv3.bn.num_features  # type: ignore[union-attr]
+        channels = int(block.conv3.bn.num_features)  # type: ignore[union-attr, arg-type]
         self.non_local_block = NonLocal3d(channels, **non_local_cfg)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -103,12 +105,16 @@ class ResNetTSM(ResNet):
         if not isinstance(num_segments, int) or num_segments < 1:
             raise config_error("num_segments", f"must be a whole number ≥ 1 (got {num_segments!r})")
         if shift_place not in ("block", "blockres"):
-            raise config_error("shift_place", f"must be 'block' or 'blockres' (got {shift_place!r})")
+            raise config_error(
+                "shift_place", f"must be 'block' or 'blockres' (got {shift_place!r})"
+            )
         self.num_segments, self.is_shift, self.shift_div = num_segments, is_shift, shift_div
         self.shift_place, self.temporal_pool = shift_place, temporal_pool
         self.non_local_cfg = dict(non_local_cfg or {})
         # MMAction2's _ntuple: one value repeats for every stage.
-        stages = non_local if isinstance(non_local, (list, tuple)) else [non_local] * self.num_stages
+        stages = (
+            non_local if isinstance(non_local, (list, tuple)) else [non_local] * self.num_stages
+        )
         self.non_local_stages = [s if isinstance(s, (list, tuple)) else [s] for s in stages]
         self.pretrained2d = pretrained2d
         self.init_structure()
@@ -120,11 +126,13 @@ class ResNetTSM(ResNet):
         if self.non_local_cfg:
             self.make_non_local()
         if self.temporal_pool:
-            self.layer2 = TemporalPool(self.layer2, self.num_segments)
+            self.add_module("layer2", TemporalPool(self.get_submodule("layer2"), self.num_segments))
 
     def _segments_per_stage(self) -> list[int]:
         half = self.num_segments // 2
-        segments = [self.num_segments, half, half, half] if self.temporal_pool else [self.num_segments] * 4
+        segments = (
+            [self.num_segments, half, half, half] if self.temporal_pool else [self.num_segments] * 4
+        )
         if segments[-1] <= 0:
             raise config_error("num_segments", f"is {self.num_segments}: too few to pool in time")
         return segments
@@ -132,7 +140,7 @@ class ResNetTSM(ResNet):
     def make_temporal_shift(self) -> None:
         segments = self._segments_per_stage()
         # ResNet-101/152 shift every second block (MMAction2's n_round).
-        every = 2 if len(list(self.layer3.children())) >= 23 else 1
+        every = 2 if len(list(self.get_submodule("layer3").children())) >= 23 else 1
         for i, name in enumerate(self.res_layers):
             stage = getattr(self, name)
             for j, block in enumerate(stage):

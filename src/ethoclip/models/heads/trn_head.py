@@ -41,13 +41,19 @@ class RelationModuleMultiScale(nn.Module):
     def __init__(self, hidden_dim: int, num_segments: int, num_classes: int) -> None:
         super().__init__()
         if num_segments < 2:
-            raise config_error("num_segments", f"TRNMultiScale needs ≥ 2 segments (got {num_segments})")
+            raise config_error(
+                "num_segments", f"TRNMultiScale needs ≥ 2 segments (got {num_segments})"
+            )
         self.hidden_dim, self.num_segments, self.num_classes = hidden_dim, num_segments, num_classes
         self.scales = list(range(num_segments, 1, -1))
-        self.relations_scales = [list(itertools.combinations(range(num_segments), s)) for s in self.scales]
+        self.relations_scales = [
+            list(itertools.combinations(range(num_segments), s)) for s in self.scales
+        ]
         self.subsample_scales = [min(self.max_subsample, len(r)) for r in self.relations_scales]
         self.fc_fusion_scales = nn.ModuleList(
-            nn.Sequential(nn.ReLU(), nn.Linear(s * hidden_dim, 256), nn.ReLU(), nn.Linear(256, num_classes))
+            nn.Sequential(
+                nn.ReLU(), nn.Linear(s * hidden_dim, 256), nn.ReLU(), nn.Linear(256, num_classes)
+            )
             for s in self.scales
         )
 
@@ -79,12 +85,16 @@ class TRNHead(BaseHead):
         init_std: float = 0.001,
         **kwargs: Any,
     ) -> None:
-        super().__init__(num_classes, in_channels, dropout_ratio=dropout_ratio, init_std=init_std, **kwargs)
+        super().__init__(
+            num_classes, in_channels, dropout_ratio=dropout_ratio, init_std=init_std, **kwargs
+        )
         if spatial_type not in ("avg", None):
             raise config_error("spatial_type", f"must be 'avg' or None (got {spatial_type!r})")
         relations = {"TRN": RelationModule, "TRNMultiScale": RelationModuleMultiScale}
         if relation_type not in relations:
-            raise config_error("relation_type", f"must be 'TRN' or 'TRNMultiScale' (got {relation_type!r})")
+            raise config_error(
+                "relation_type", f"must be 'TRN' or 'TRNMultiScale' (got {relation_type!r})"
+            )
         self.spatial_type, self.num_segments = spatial_type, num_segments
         self.relation_type, self.hidden_dim = relation_type, hidden_dim
         # fc_cls projects each frame to hidden_dim; the relation module classifies.

@@ -15,7 +15,9 @@ from .._heads import BaseHead
 def avg_consensus_dim(consensus: Mapping[str, Any] | None) -> int:
     consensus = dict(consensus or {"type": "AvgConsensus", "dim": 1})
     if consensus.get("type") != "AvgConsensus":
-        raise config_error("consensus", f"only AvgConsensus is supported, not {consensus.get('type')!r}")
+        raise config_error(
+            "consensus", f"only AvgConsensus is supported, not {consensus.get('type')!r}"
+        )
     return int(consensus.get("dim", 1))
 
 
@@ -33,7 +35,9 @@ class TSMHead(BaseHead):
         temporal_pool: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(num_classes, in_channels, dropout_ratio=dropout_ratio, init_std=init_std, **kwargs)
+        super().__init__(
+            num_classes, in_channels, dropout_ratio=dropout_ratio, init_std=init_std, **kwargs
+        )
         if spatial_type not in ("avg", None):
             raise config_error("spatial_type", f"must be 'avg' or None (got {spatial_type!r})")
         if avg_consensus_dim(consensus) != 1:
@@ -46,5 +50,7 @@ class TSMHead(BaseHead):
         if self.spatial_type == "avg" and x.dim() > 2:
             x = x.flatten(2).mean(2)
         scores = self.fc_cls(self.dropout(x.flatten(1)))
-        segments = self.num_segments // 2 if self.is_shift and self.temporal_pool else self.num_segments
+        segments = (
+            self.num_segments // 2 if self.is_shift and self.temporal_pool else self.num_segments
+        )
         return scores.view(-1, segments, scores.shape[-1]).mean(1)

@@ -48,7 +48,9 @@ class DownSample(nn.Module):
     ) -> None:
         super().__init__()
         if downsample_position not in ("before", "after"):
-            raise config_error("downsample_position", f"must be 'before' or 'after' (got {downsample_position!r})")
+            raise config_error(
+                "downsample_position", f"must be 'before' or 'after' (got {downsample_position!r})"
+            )
         self.conv = ConvModule(
             in_channels,
             out_channels,
@@ -101,7 +103,9 @@ class LevelFusion(nn.Module):
         )
 
     def forward(self, x: Sequence[torch.Tensor]) -> torch.Tensor:
-        return self.fusion_conv(torch.cat([d(f) for d, f in zip(self.downsamples, x, strict=False)], 1))
+        return self.fusion_conv(
+            torch.cat([d(f) for d, f in zip(self.downsamples, x, strict=False)], 1)
+        )
 
 
 class SpatialModulation(nn.Module):
@@ -204,7 +208,9 @@ class TPN(nn.Module):
         if flow_type not in ("cascade", "parallel"):
             raise config_error("flow_type", f"must be 'cascade' or 'parallel' (got {flow_type!r})")
         if level_fusion_cfg is None or spatial_modulation_cfg is None:
-            raise config_error("level_fusion_cfg", "TPN needs level_fusion_cfg and spatial_modulation_cfg")
+            raise config_error(
+                "level_fusion_cfg", "TPN needs level_fusion_cfg and spatial_modulation_cfg"
+            )
         self.in_channels, self.out_channels = tuple(in_channels), out_channels
         self.num_tpn_stages, self.flow_type = len(self.in_channels), flow_type
         self.temporal_modulation_ops = nn.ModuleList()
@@ -222,7 +228,9 @@ class TPN(nn.Module):
                 if upsample_cfg is not None:
                     self.upsample_ops.append(nn.Upsample(**upsample_cfg))
                 if downsample_cfg is not None:
-                    self.downsample_ops.append(DownSample(out_channels, out_channels, **downsample_cfg))
+                    self.downsample_ops.append(
+                        DownSample(out_channels, out_channels, **downsample_cfg)
+                    )
         self.level_fusion_2 = LevelFusion(**level_fusion_cfg)
         self.pyramid_fusion = ConvModule(
             level_fusion_cfg["out_channels"] * 2, 2048, 1, bias=False, dims=3, norm_cfg=BN3D,
@@ -263,7 +271,9 @@ class TPN(nn.Module):
         bottom_up = self.level_fusion_2(outs)
         return self.pyramid_fusion(torch.cat([top_down, bottom_up], 1)), aux
 
-    def aux_loss(self, logits: torch.Tensor, target: torch.Tensor, default: nn.Module) -> torch.Tensor:
+    def aux_loss(
+        self, logits: torch.Tensor, target: torch.Tensor, default: nn.Module
+    ) -> torch.Tensor:
         """``loss_weight`` × the aux head's loss (``default``: the classification head's)."""
         assert self.aux_head is not None  # only called with aux logits, which need the head
         loss = self.aux_head.loss_cls if self.aux_head.loss_cls is not None else default
