@@ -115,3 +115,45 @@ def test_torchvision_resnet_weights_land_where_mmaction2_puts_them(
     expected = json.loads((folder / f"{backbone}_sources.json").read_text())
     assert len(expected) > 50
     assert _sources(dict(model.state_dict()), tv) == expected
+
+
+def test_timm_and_torchvision_backbones_are_the_libraries_own_models() -> None:
+    """``timm.<name>`` / ``torchvision.<name>`` as MMAction2 builds them: the library's model
+    (classifier removed), so MMAction2's checkpoints of them have the library's key names."""
+    import timm
+    import torchvision
+
+    head = {"type": "TSNHead", "num_classes": 3}
+    frames = torch.randint(0, 256, (2, 3, 3, 32, 32), dtype=torch.uint8)
+    for backbone, reference in (
+        ({"type": "timm.mobileone_s0"}, timm.create_model("mobileone_s0", num_classes=0)),
+        (
+            {"type": "torchvision.mobilenet_v2", "feature_shape": "NCHW"},
+            torchvision.models.mobilenet_v2(),
+        ),
+    ):
+        model = build_recognizer({"type": "Recognizer2D", "backbone": backbone, "cls_head": head})
+        own = {k.removeprefix("backbone."): v.shape for k, v in model.state_dict().items()}
+        ref = {k: v.shape for k, v in reference.state_dict().items() if "classifier" not in k}
+        assert {k: v for k, v in own.items() if not k.startswith("cls_head.")} == ref
+        model.eval()
+        with torch.no_grad():
+            scores = model.logits(frames)
+        assert scores.shape == (2, 1, 3) and torch.isfinite(scores).all()
+
+
+def test_openmmlab_classification_backbones_are_refused_with_an_alternative() -> None:
+    from ethoclip.errors import ConfigError
+
+    with pytest.raises(
+        ConfigError,
+        match=r"model\.backbone\.type: 'mmpretrain\.MobileOne' needs OpenMMLab's mmpretrain.*"
+        r"timm\.mobileone_s4",
+    ):
+        build_recognizer(
+            {
+                "type": "Recognizer2D",
+                "backbone": {"type": "mmpretrain.MobileOne", "arch": "s4"},
+                "cls_head": {"type": "TSNHead", "num_classes": 3},
+            }
+        )
