@@ -51,9 +51,26 @@ def _no_dropout(model: torch.nn.Module) -> None:
 
 @pytest.mark.parametrize("case", CASES)
 def test_mmaction2_2d_family_matches_mmaction2(art: Path, case: str) -> None:
+    check_against_oracle(art / case, ethoclip_model(art, case))
+
+
+VARIANTS = ["tsm_block_tpool", "tsm_nl_dot", "tsm_nl_gaussian"]
+
+
+@pytest.mark.parametrize("case", VARIANTS)
+def test_mmaction2_2d_variants_match_mmaction2(mmaction2_oracle: Any, case: str) -> None:
+    """TSM's block shift with temporal pooling; the non-local TSMs' other modes."""
+    folder = Path(mmaction2_oracle("mma2d_variants")) / case
+    overrides = json.loads((folder / "overrides.json").read_text())
+    cfg = Config.fromfile(wheel_configs() / overrides.pop("config"))
+    cfg.merge_from_dict({**overrides, "model.backbone.pretrained": None})
+    check_against_oracle(folder, build_recognizer(cfg.model))
+
+
+def check_against_oracle(folder: Path, model: Any) -> None:
+    """Keys, strict loading, eval scores and one training step's gradients vs the oracle's."""
     torch.set_num_threads(2)
-    folder = art / case
-    model = ethoclip_model(art, case)
+    case = folder.name
     expected = {k: tuple(shape) for k, shape in json.loads((folder / "keys.json").read_text())}
     assert {k: tuple(v.shape) for k, v in model.state_dict().items()} == expected
     notes = load_weights(model, str(folder / "checkpoint.pth"))  # strict: every tensor fits
