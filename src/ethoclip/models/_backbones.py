@@ -1,4 +1,4 @@
-"""CNN backbones under MMAction2's names, built from torchvision's models.
+"""Video CNN backbones under MMAction2's names, built from torchvision's models.
 
 Every backbone has ``out_channels`` (what the head receives). Arguments MMAction2 has but
 torchvision's structure cannot honour are errors, never silently ignored.
@@ -14,8 +14,6 @@ from torch import nn
 
 from ..registry import config_error
 from ._weights import load_into, state_dict_from
-
-RESNETS = {18: "resnet18", 34: "resnet34", 50: "resnet50", 101: "resnet101", 152: "resnet152"}
 
 
 def _must_be(name: str, value: Any, allowed: Any, why: str) -> None:
@@ -34,123 +32,6 @@ def _bn_eval(module: nn.Module) -> None:
     for m in module.modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
             m.eval()
-
-
-class ResNet(nn.Module):
-    """torchvision's ResNet-18/34/50/101/152 without its classifier, applied per frame.
-
-    ``pretrained``: weights (URL, ``torchvision://…``, file); MMAction2's TSN config names
-    torchvision's ResNet-50 URL. ``norm_eval`` keeps BatchNorm statistics fixed while
-    training; ``frozen_stages`` freezes the stem and the first N stages.
-    """
-
-    def __init__(
-        self,
-        depth: int,
-        pretrained: str | None = None,
-        torchvision_pretrain: bool = True,
-        in_channels: int = 3,
-        num_stages: int = 4,
-        out_indices: Sequence[int] = (3,),
-        frozen_stages: int = -1,
-        norm_eval: bool = False,
-        partial_bn: bool = False,
-        with_cp: bool = False,
-    ) -> None:
-        super().__init__()
-        import torchvision
-
-        if depth not in RESNETS:
-            raise config_error(
-                "depth", f"must be one of {', '.join(map(str, RESNETS))} (got {depth})"
-            )
-        _must_be("in_channels", in_channels, 3, "torchvision's ResNets take RGB")
-        _must_be("num_stages", num_stages, 4, "torchvision's ResNets have 4 stages")
-        _must_be("out_indices", tuple(out_indices), (3,), "only the last stage feeds the head")
-        if not -1 <= frozen_stages <= 4:
-            raise config_error("frozen_stages", f"must be -1…4 (got {frozen_stages})")
-        net = getattr(torchvision.models, RESNETS[depth])(weights=None)
-        self.conv1, self.bn1, self.relu, self.maxpool = net.conv1, net.bn1, net.relu, net.maxpool
-        self.layer1, self.layer2, self.layer3, self.layer4 = (
-            net.layer1,
-            net.layer2,
-            net.layer3,
-            net.layer4,
-        )
-        self.out_channels = net.fc.in_features
-        self.frozen_stages, self.norm_eval, self.partial_bn, self.with_cp = (
-            frozen_stages,
-            norm_eval,
-            partial_bn,
-            with_cp,
-        )
-        if pretrained:
-            state = state_dict_from(pretrained)
-            if not torchvision_pretrain:
-                state = mmaction_resnet_keys(state)
-            load_into(self, state, source=pretrained, ignore=("fc.",))
-        self._freeze_stages()
-
-    def _freeze_stages(self) -> None:
-        if self.frozen_stages >= 0:
-            _freeze(
-                [
-                    self.conv1,
-                    self.bn1,
-                    *[getattr(self, f"layer{i}") for i in range(1, self.frozen_stages + 1)],
-                ]
-            )
-
-    def train(self, mode: bool = True) -> ResNet:
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            _bn_eval(self)
-        if (
-            mode and self.partial_bn
-        ):  # TSN's partial BN: only the first BN keeps learning statistics
-            for m in list(self.modules())[2:]:
-                if isinstance(m, nn.BatchNorm2d) and m is not self.bn1:
-                    m.eval()
-                    m.weight.requires_grad = m.bias.requires_grad = False
-        return self
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) → (B, C, H/32, W/32)."""
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        for layer in (self.layer1, self.layer2, self.layer3, self.layer4):
-            if self.with_cp and x.requires_grad:
-                x = torch.utils.checkpoint.checkpoint(layer, x, use_reentrant=False)
-            else:
-                x = layer(x)
-        return x
-
-
-def mmaction_resnet_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """MMAction2's ResNet names → torchvision's: ``conv1.conv.weight`` → ``conv1.weight``,
-    ``conv1.bn.*`` → ``bn1.*``, ``layerA.B.convN.bn`` → ``layerA.B.bnN``, ``downsample.conv`` →
-    ``downsample.0``, ``downsample.bn`` → ``downsample.1``."""
-    out = {}
-    for key, value in state.items():
-        new = key
-        if new.startswith("conv1.conv."):
-            new = "conv1." + new[len("conv1.conv.") :]
-        elif new.startswith("conv1.bn."):
-            new = "bn1." + new[len("conv1.bn.") :]
-        else:
-            parts = new.split(".")
-            if len(parts) >= 4 and parts[0].startswith("layer"):
-                block, kind = parts[2], parts[3]
-                if block.startswith("conv") and kind == "conv":
-                    new = ".".join([*parts[:2], block, *parts[4:]])
-                elif block.startswith("conv") and kind == "bn":
-                    new = ".".join([*parts[:2], "bn" + block[4:], *parts[4:]])
-                elif block == "downsample":
-                    new = ".".join(
-                        [*parts[:2], "downsample", "0" if kind == "conv" else "1", *parts[4:]]
-                    )
-        out[new] = value
-    return out
 
 
 class _TorchvisionVideoNet(nn.Module):

@@ -16,7 +16,6 @@ import torch
 from ..config import to_plain
 from ..errors import CheckpointError, ConfigError
 from ..registry import MODELS
-from ._backbones import ResNet, mmaction_resnet_keys
 from ._recognizers import BaseRecognizer
 from ._weights import load_file, unwrap_state_dict
 
@@ -65,18 +64,11 @@ def mmaction_keys(
     are MMAction2's own architectures with its names: their checkpoints load as they are."""
     if type(model.backbone).__module__.startswith(f"{__package__}.backbones."):
         return dict(state)
-    backbone = {
-        k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")
-    }
-    head = {k: v for k, v in state.items() if k.startswith("cls_head.")}
-    if isinstance(model.backbone, ResNet):
-        mapped = mmaction_resnet_keys(backbone)
-    else:
-        raise CheckpointError(
-            f"MMAction2 checkpoints of {type(model.backbone).__name__} cannot be mapped; "
-            "ethoclip maps TSN (ResNet) ones and loads those of its MMAction2 backbones"
-        )
-    return {**{"backbone." + k: v for k, v in mapped.items()}, **head}
+    raise CheckpointError(
+        f"an MMAction2 checkpoint cannot load into {type(model.backbone).__name__}, which is "
+        "not an MMAction2 architecture; use the MMAction2 type name the checkpoint was "
+        "trained with (ethoclip list models)"
+    )
 
 
 def load_weights(

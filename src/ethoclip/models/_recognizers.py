@@ -15,6 +15,7 @@ from torch import nn
 
 from ..registry import MODELS, config_error
 from ._heads import BaseHead
+from .backbones.external import External, build_external, is_external
 
 
 class BaseRecognizer(nn.Module):
@@ -31,25 +32,36 @@ class BaseRecognizer(nn.Module):
         test_cfg: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        if neck is not None:
-            raise config_error("neck", "necks are not supported; leave it None")
-        # max_testing_views (MMAction2's CSN configs): views go through in chunks at test time
+        # max_testing_views (MMAction2's CSN configs): views go through in chunks at test time;
+        # fcn_test (TPN's configs) is what ethoclip's neck heads compute anyway.
         self.max_testing_views = (test_cfg or {}).get("max_testing_views")
+        allowed = {"train_cfg": set(), "test_cfg": {"max_testing_views"}}
+        if neck is not None:
+            allowed["test_cfg"].add("fcn_test")
         for name, value in (("train_cfg", train_cfg), ("test_cfg", test_cfg)):
-            if set(value or {}) - ({"max_testing_views"} if name == "test_cfg" else set()):
+            if set(value or {}) - allowed[name]:
                 raise config_error(
                     name, "is not used by ethoclip's recognizers: set average_clips on cls_head"
                 )
-        self.backbone = MODELS.build(backbone, key="backbone")
-        features = int(self.backbone.out_channels)
+        self.external: External | None = None
+        if is_external(backbone):
+            self.backbone: Any
+            self.backbone, self.external, features = build_external(backbone)
+        else:
+            self.backbone = MODELS.build(backbone, key="backbone")
+            features = int(self.backbone.out_channels)
+        self.neck: Any = None
+        if neck is not None:
+            self.neck = MODELS.build(neck, key="neck")
+            features = int(self.neck.output_channels)
         head = dict(cls_head)
         if head.get("in_channels") is None:
             head["in_channels"] = features  # the notes' rule "in_channels = the backbone's dims"
         elif head["in_channels"] != features:
             raise config_error(
                 "cls_head.in_channels",
-                f"is {head['in_channels']} but the backbone gives {features} features; set it to "
-                f"{features} or leave it out",
+                f"is {head['in_channels']} but the {'neck' if neck else 'backbone'} gives "
+                f"{features} features; set it to {features} or leave it out",
             )
         self.cls_head: BaseHead = MODELS.build(head, key="cls_head")
         self.data_preprocessor = MODELS.build(
@@ -82,14 +94,23 @@ class BaseRecognizer(nn.Module):
 
     def logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """uint8 batch → logits (N, V, K), one row per view."""
+        return self.run(inputs)[0]
+
+    def run(self, inputs: torch.Tensor, with_aux: bool = False) -> tuple[torch.Tensor, Any]:
+        """Logits (N, V, K) and, with ``with_aux``, the neck's auxiliary logits (or None)."""
         raise NotImplementedError
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.logits(inputs)
 
     def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        logits = self.logits(inputs).mean(1)
-        return self.cls_head.loss(logits, target.to(logits.device))
+        """The head's loss, plus the neck's weighted auxiliary loss (TPN) as MMAction2 adds it."""
+        logits, aux = self.run(inputs, with_aux=self.neck is not None)
+        target = target.to(self.cls_head.fc_cls.weight.device)
+        loss = self.cls_head.loss(logits.mean(1), target)
+        if aux is not None:
+            loss = loss + self.neck.aux_loss(aux, target, self.cls_head.loss_cls)
+        return loss
 
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:
         """Scores per sample: probabilities (sigmoid or softmax) with ``average_clips='prob'``."""
@@ -102,11 +123,24 @@ class Recognizer2D(BaseRecognizer):
     format_shape = "NCHW"
     input_dims = 5
 
-    def logits(self, inputs: torch.Tensor) -> torch.Tensor:
+    def run(self, inputs: torch.Tensor, with_aux: bool = False) -> tuple[torch.Tensor, Any]:
         self._check(inputs)
         n, segments = inputs.shape[:2]
         x = self.data_preprocessor(inputs).flatten(0, 1)  # (N·segs, C, H, W)
-        return self.cls_head(self.backbone(x), num_segs=segments).view(n, 1, -1)
+        feats = self.external.features(self.backbone, x) if self.external else self.backbone(x)
+        aux = None
+        if self.neck is not None:
+            # Each stage → (N', C, segments, h, w), segments of the backbone's own count (views
+            # beyond it are further clips/crops, as MMAction2's fcn_test has it).
+            segs = int(getattr(self.backbone, "num_segments", segments))
+            stages = feats if isinstance(feats, (tuple, list)) else (feats,)
+            stages = [
+                f.reshape(-1, segs, *f.shape[1:]).transpose(1, 2).contiguous() for f in stages
+            ]
+            feats, aux = self.neck(stages, with_aux=with_aux)
+            segments = 1
+        scores = self.cls_head(feats, num_segs=segments)
+        return scores.view(n, -1, scores.shape[-1]), aux
 
 
 class Recognizer3D(BaseRecognizer):
@@ -115,12 +149,21 @@ class Recognizer3D(BaseRecognizer):
     format_shape = "NCTHW"
     input_dims = 6
 
-    def logits(self, inputs: torch.Tensor) -> torch.Tensor:
+    def run(self, inputs: torch.Tensor, with_aux: bool = False) -> tuple[torch.Tensor, Any]:
         self._check(inputs)
         n, views = inputs.shape[:2]
         x = self.data_preprocessor(inputs).flatten(0, 1)  # (N·V, C, T, H, W)
         chunk = self.max_testing_views
-        if chunk and not self.training and x.shape[0] > chunk:
-            parts = [self.cls_head(self.backbone(part)) for part in x.split(chunk)]
-            return torch.cat(parts).view(n, views, -1)
-        return self.cls_head(self.backbone(x)).view(n, views, -1)
+        if chunk and not self.training and not with_aux and x.shape[0] > chunk:
+            parts = [self._score_views(part, False)[0] for part in x.split(chunk)]
+            return torch.cat(parts).view(n, views, -1), None
+        scores, aux = self._score_views(x, with_aux)
+        return scores.view(n, views, -1), aux
+
+    def _score_views(self, x: torch.Tensor, with_aux: bool) -> tuple[torch.Tensor, Any]:
+        feats = self.backbone(x)
+        aux = None
+        if self.neck is not None:  # TPN on SlowOnly: the stages are (N·V, C, T, H, W) already
+            stages = feats if isinstance(feats, (tuple, list)) else (feats,)
+            feats, aux = self.neck(list(stages), with_aux=with_aux)
+        return self.cls_head(feats), aux

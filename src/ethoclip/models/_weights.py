@@ -53,12 +53,25 @@ def _torchvision_url(name: str) -> str:
         except (ValueError, KeyError):
             pass  # not a torchvision model: the error below
     try:
-        return str(get_weight(name).url)
+        if "_Weights." in name:
+            return str(get_weight(name).url)
+        # MMEngine's names: 'resnet50' is torchvision's first (V1) ImageNet weights, as
+        # before torchvision 0.13; 'resnet50.imagenet1k_v2' or 'resnet50.default' pick others.
+        model, _, which = name.partition(".")
+        weights = get_model_weights(model)
+        return str(
+            (
+                weights.DEFAULT
+                if which == "default"
+                else weights[(which or "IMAGENET1K_V1").upper()]
+            ).url
+        )
     except (ValueError, AttributeError, KeyError):
         raise config_error(
             "pretrained",
             f"{TORCHVISION}{name} is not a torchvision weights name; write it as "
-            "'torchvision://ResNet50_Weights.IMAGENET1K_V2' (see torchvision.models)",
+            "'torchvision://ResNet50_Weights.IMAGENET1K_V2' or 'torchvision://resnet50' "
+            "(see torchvision.models)",
         ) from None
 
 

@@ -1,0 +1,1 @@
+"""Necks under MMAction2's names (between backbone and head)."""
