@@ -103,7 +103,6 @@ for name in ("DecordInit", "PyAVInit", "OpenCVInit"):
 for name in ("DecordDecode", "PyAVDecode", "OpenCVDecode"):
     TRANSFORMS.register(name, f"{_D}._decode:VideoDecode", "decode the sampled frames (PyAV)")
 for name, text in [
-    ("SampleFrames", "choose frame indices: clip_len × frame_interval × num_clips"),
     ("Resize", "resize to a scale (keep_ratio) or a fixed size"),
     ("RandomResizedCrop", "random area/aspect crop"),
     ("MultiScaleCrop", "crop at one of several scales (TSN)"),
@@ -117,6 +116,12 @@ for name, text in [
     ("PackActionInputs", "the model's input and the target"),
 ]:
     TRANSFORMS.register(name, f"{_D}._transforms:{name}", text)
+for name, text in [
+    ("SampleFrames", "choose frame indices: clip_len × frame_interval × num_clips"),
+    ("UniformSample", "one frame from each of clip_len equal segments (SSv2)"),
+    ("DenseSampleFrames", "clips spread inside a window of sample_range frames"),
+]:
+    TRANSFORMS.register(name, f"{_D}._sampling:{name}", text)
 DATA_SAMPLERS.register("DefaultSampler", f"{_D}._samplers:DefaultSampler", "shuffle or not")
 
 _E = "ethoclip.engine"
