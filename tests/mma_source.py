@@ -70,9 +70,9 @@ def load(member: str, names: tuple[str, ...], **extra: Any) -> dict[str, Any]:
     return {name: namespace[name] for name in names}
 
 
-def loading(*names: str) -> dict[str, Any]:
-    return load("mmaction/datasets/transforms/loading.py", names)
+def loading(*names: str, **extra: Any) -> dict[str, Any]:
+    return load("mmaction/datasets/transforms/loading.py", names, **extra)
 
 
-def accuracy(*names: str) -> dict[str, Any]:
-    return load("mmaction/evaluation/functional/accuracy.py", names)
+def accuracy(*names: str, **extra: Any) -> dict[str, Any]:
+    return load("mmaction/evaluation/functional/accuracy.py", names, **extra)
