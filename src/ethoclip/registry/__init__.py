@@ -98,6 +98,8 @@ for name, target, text in [
 _D = "ethoclip.data"
 DATASETS.register("VideoDataset", f"{_D}._datasets:VideoDataset", "MMAction2 list file of videos")
 DATASETS.register("ClipDataset", f"{_D}._datasets:ClipDataset", "a 'prepare' folder, by split")
+DATASETS.register("RawframeDataset", f"{_D}._rawframes:RawframeDataset", "list of frame folders")
+DATASETS.register("ConcatDataset", f"{_D}._concat:ConcatDataset", "several datasets as one")
 for name in ("DecordInit", "PyAVInit", "OpenCVInit"):
     TRANSFORMS.register(name, f"{_D}._decode:VideoInit", "open the video (PyAV, frame-exact)")
 for name in ("DecordDecode", "PyAVDecode", "OpenCVDecode"):
@@ -122,6 +124,11 @@ for name, text in [
     ("DenseSampleFrames", "clips spread inside a window of sample_range frames"),
 ]:
     TRANSFORMS.register(name, f"{_D}._sampling:{name}", text)
+TRANSFORMS.register("RawFrameDecode", f"{_D}._rawframes:RawFrameDecode", "read frame images")
+TRANSFORMS.register("ColorJitter", f"{_D}._color:ColorJitter", "brightness/contrast/sat./hue")
+TRANSFORMS.register(
+    "PytorchVideoWrapper", f"{_D}._refused:PytorchVideoWrapper", "refused: needs pytorchvideo"
+)
 DATA_SAMPLERS.register("DefaultSampler", f"{_D}._samplers:DefaultSampler", "shuffle or not")
 
 _E = "ethoclip.engine"
