@@ -13,8 +13,7 @@ from .mma_census import Row, census
 
 # Pipelines refused by name, with the reason; nothing else may fail to build.
 KNOWN_REFUSALS = (
-    "PytorchVideoWrapper(op='RandAugment')",  # pytorchvideo's RandAugment (10 configs)
-    "'RepeatAugDataset' is an MMAction2 type",  # MViT K400 repeat augmentation (4)
+    "PytorchVideoWrapper(op='RandAugment')",  # pytorchvideo's RandAugment (14 configs)
     "only 'RGB' frames are supported, not 'Flow'",  # optical-flow configs (2)
     "test_dataloader.pipeline: is not a dataloader setting",  # tsm 1x1x16 sthv2: a slip there
 )

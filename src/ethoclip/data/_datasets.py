@@ -238,8 +238,12 @@ class ClipDataset(ClipSamples):
         )
 
 
-def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
-    """A batch: inputs stacked to (N, views, …) uint8, targets stacked, metadata listed."""
+def collate(samples: list[dict[str, Any]] | list[Any]) -> dict[str, Any]:
+    """A batch: inputs stacked to (N, views, …) uint8, targets stacked, metadata listed.
+
+    An item that is a list of clips (RepeatAugDataset) adds each of them, as MMAction2's
+    ``repeat_pseudo_collate`` does."""
+    samples = [s for item in samples for s in (item if isinstance(item, list) else [item])]
     shapes = {tuple(s["inputs"].shape) for s in samples}
     if len(shapes) > 1:
         raise ValueError(

@@ -100,6 +100,7 @@ DATASETS.register("VideoDataset", f"{_D}._datasets:VideoDataset", "MMAction2 lis
 DATASETS.register("ClipDataset", f"{_D}._datasets:ClipDataset", "a 'prepare' folder, by split")
 DATASETS.register("RawframeDataset", f"{_D}._rawframes:RawframeDataset", "list of frame folders")
 DATASETS.register("ConcatDataset", f"{_D}._concat:ConcatDataset", "several datasets as one")
+DATASETS.register("RepeatAugDataset", f"{_D}._repeat:RepeatAugDataset", "N augmentations a video")
 for name in ("DecordInit", "PyAVInit", "OpenCVInit"):
     TRANSFORMS.register(name, f"{_D}._decode:VideoInit", "open the video (PyAV, frame-exact)")
 for name in ("DecordDecode", "PyAVDecode", "OpenCVDecode"):
