@@ -127,8 +127,9 @@ for name, text in [
     TRANSFORMS.register(name, f"{_D}._sampling:{name}", text)
 TRANSFORMS.register("RawFrameDecode", f"{_D}._rawframes:RawFrameDecode", "read frame images")
 TRANSFORMS.register("ColorJitter", f"{_D}._color:ColorJitter", "brightness/contrast/sat./hue")
+TRANSFORMS.register("RandomErasing", f"{_D}._erasing:RandomErasing", "erase a random rectangle")
 TRANSFORMS.register(
-    "PytorchVideoWrapper", f"{_D}._refused:PytorchVideoWrapper", "refused: needs pytorchvideo"
+    "PytorchVideoWrapper", f"{_D}._randaugment:PytorchVideoWrapper", "pytorchvideo's RandAugment"
 )
 DATA_SAMPLERS.register("DefaultSampler", f"{_D}._samplers:DefaultSampler", "shuffle or not")
 
