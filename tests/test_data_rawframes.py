@@ -130,3 +130,12 @@ def test_storage_arguments_local_accepted_others_refused_by_name() -> None:
 def test_pytorchvideo_ops_other_than_randaugment_are_refused_with_the_reason() -> None:
     with pytest.raises(ConfigError, match=r"^op: 'AugMix' is not implemented \(ethoclip has no"):
         TRANSFORMS.build({"type": "PytorchVideoWrapper", "op": "AugMix"})
+
+
+def test_arguments_that_could_not_act_are_refused_when_built() -> None:
+    with pytest.raises(ConfigError, match=r"^interpolation: only 'bilinear' is supported"):
+        TRANSFORMS.build(
+            {"type": "RandomRescale", "scale_range": (256, 320), "interpolation": "bicubic"}
+        )
+    with pytest.raises(ConfigError, match=r"^algorithm_keys: no ethoclip model reads"):
+        TRANSFORMS.build({"type": "PackActionInputs", "algorithm_keys": ("text",)})

@@ -233,6 +233,7 @@ class RandomRescale:
             )
         self.scale_range = scale_range
         self.interpolation = interpolation
+        Resize((-1, scale_range[0]), interpolation=interpolation)  # refuses it now, not later
 
     def __call__(self, results: Results) -> Results:
         short = int(np.random.randint(self.scale_range[0], self.scale_range[1] + 1))
@@ -402,6 +403,10 @@ class PackActionInputs:
     ) -> None:
         if collect_keys:
             raise config_error("collect_keys", "only 'imgs' is packed (RGB video recognition)")
+        if algorithm_keys:
+            raise config_error(
+                "algorithm_keys", "no ethoclip model reads extra per-sample keys; leave it empty"
+            )
         self.meta_keys = meta_keys
 
     def __call__(self, results: Results) -> dict[str, Any]:
