@@ -13,9 +13,10 @@ from __future__ import annotations
 import argparse
 import collections
 
-from tests.mma_census import census, families, reason
+from _common import Unavailable  # first: it puts the repository on sys.path
 
-from _common import Unavailable
+# isort: split
+from tests.mma_census import census, families, reason
 
 
 def main() -> None:

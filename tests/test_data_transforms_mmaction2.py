@@ -72,9 +72,42 @@ def frames(height: int, width: int, count: int = 2) -> np.ndarray:
     return rng.randint(0, 256, (count, height, width, 3)).astype(np.uint8)
 
 
+# (type, arguments, total_frames, seed): the samplers as installed in MMAction2's venv.
+SAMPLING: list[tuple[str, dict[str, Any], int, int]] = [
+    (kind, {"clip_len": clip_len, "num_clips": clips, "test_mode": test, **extra}, total, seed)
+    for seed, (kind, extra) in enumerate(
+        [
+            ("SampleFrames", {"frame_interval": 2}),
+            ("SampleFrames", {"frame_interval": 1, "twice_sample": True}),
+            ("UniformSample", {}),
+            ("DenseSampleFrames", {"frame_interval": 2, "num_sample_positions": 3}),
+        ]
+    )
+    for clip_len in (1, 8)
+    for clips in (1, 3)
+    for test in (False, True)
+    for total in (5, 40, 301)
+    if not (kind == "UniformSample" and clips > 1 and not test)
+    and not (extra.get("twice_sample") and test and clip_len > 1 and clips == 1)
+]
+# (list file text, RawframeDataset arguments)
+RAWFRAMES: list[tuple[str, dict[str, Any]]] = [
+    ("a 10 1\nsub/b 7 0\n", {}),
+    ("a 3 12 2\nb 0 5 1\n", {"with_offset": True}),
+    ("a 10 1 3\nb 7 0\n", {"multi_class": True, "num_classes": 4}),
+]
+
+
 @pytest.fixture(scope="module")
 def oracle(mmaction2_oracle: Any) -> Path:
-    out = mmaction2_oracle("mmadata", {"crops": CROPS, "jitter": JITTER, "seeds": len(SEEDS)})
+    params = {
+        "crops": CROPS,
+        "jitter": JITTER,
+        "seeds": len(SEEDS),
+        "sampling": SAMPLING,
+        "rawframes": RAWFRAMES,
+    }
+    out = mmaction2_oracle("mmadata", params)
     for _, _, (height, width) in CROPS:
         assert np.array_equal(np.load(out / f"input-{height}-{width}.npy"), frames(height, width))
     assert np.array_equal(np.load(out / "input-16-20.npy"), frames(16, 20, 3))
@@ -158,3 +191,35 @@ def test_decord_decode_takes_io_backend_where_mmaction2_fails(cases: dict[str, A
     TRANSFORMS.build({"type": "DecordDecode", "io_backend": "disk"})
     with pytest.raises(ConfigError, match=r"io_backend: 'petrel' \(remote storage"):
         TRANSFORMS.build({"type": "DecordDecode", "io_backend": "petrel"})
+
+
+def test_samplers_equal_the_installed_mmaction2s(cases: dict[str, Any]) -> None:
+    """The same samplers as tests/test_data_sampling.py compares with the wheel's source,
+    here against MMAction2 as installed and imported in its own venv."""
+    assert len(cases["sampling"]) == len(SAMPLING) == 87
+    for (kind, kwargs, total, seed), theirs in zip(SAMPLING, cases["sampling"], strict=True):
+        np.random.seed(seed)
+        ours = TRANSFORMS.build({"type": kind, **kwargs})({"total_frames": total, "start_index": 0})
+        assert ours["frame_inds"].tolist() == theirs, (kind, kwargs, total)
+
+
+def test_rawframe_lists_read_as_mmaction2_reads_them(cases: dict[str, Any], tmp_path: Path) -> None:
+    from ethoclip.data._rawframes import RawframeDataset
+
+    for (text, kwargs), theirs in zip(RAWFRAMES, cases["rawframes"], strict=True):
+        root = tmp_path / str(len(text))
+        for line in text.splitlines():
+            (root / "root" / line.split()[0]).mkdir(parents=True, exist_ok=True)
+        (root / "list.txt").write_text(text)
+        ours = RawframeDataset(
+            str(root / "list.txt"), [], data_prefix={"img": str(root / "root")}, **kwargs
+        )
+        assert len(ours.samples) == len(theirs)
+        for sample, info in zip(ours.samples, theirs, strict=True):
+            assert str(sample.path) == str(root / info["frame_dir"])
+            extra = dict(sample.info)
+            assert extra["total_frames"] == info["total_frames"]
+            assert extra["offset"] == info.get("offset", 0)
+            label = info["label"]  # multi-class: MMAction2 hands out the one-hot vector
+            ids = [i for i, v in enumerate(label) if v] if isinstance(label, list) else [label]
+            assert list(sample.label_ids) == ids

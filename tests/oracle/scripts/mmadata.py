@@ -86,6 +86,29 @@ def main() -> None:
         cases["decord_decode_io_backend"] = {"error": None}
     except Exception as exc:
         cases["decord_decode_io_backend"] = {"error": f"{type(exc).__name__}: {exc}"}
+    # The samplers as installed (the tests also run their source from the wheel directly).
+    sampled = []
+    for kind, kwargs, total, seed in params.get("sampling", []):
+        np.random.seed(seed)
+        result = TRANSFORMS.build({"type": kind, **kwargs})(
+            {"total_frames": total, "start_index": 0}
+        )
+        sampled.append(np.asarray(result["frame_inds"]).tolist())
+    cases["sampling"] = sampled
+    # RawframeDataset's reading of list files.
+    from mmaction.datasets import RawframeDataset
+
+    lists = []
+    for index, (text, kwargs) in enumerate(params.get("rawframes", [])):
+        ann = out / f"rawframes-{index}.txt"
+        ann.write_text(text)
+        dataset = RawframeDataset(str(ann), pipeline=[], data_prefix={"img": "root"}, **kwargs)
+        infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+        keys = ("frame_dir", "offset", "total_frames", "label")
+        lists.append(
+            [{k: np.asarray(info[k]).tolist() for k in keys if k in info} for info in infos]
+        )
+    cases["rawframes"] = lists
     save(out, "cases", cases)
     done(out)
 
