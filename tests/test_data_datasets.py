@@ -47,8 +47,10 @@ def test_sampled_and_decoded_frames_are_exactly_the_requested_ones(demo_dataset:
         ]
         truth = sequential_codes(ds.samples[index].path)
         assert decoded == [truth[i] for i in item["meta"]["frame_inds"]]
-        # 2 clips of 5 frames 7 apart in 48: test offsets int(i·(48 − 29 + 1)/2 + 5) = 5, 15
-        assert item["meta"]["frame_inds"] == [5, 12, 19, 26, 33, 15, 22, 29, 36, 43]
+        # 2 clips of 5 frames 7 apart (a span of 29) in 48: MMAction2 1.2.0 spreads test clips
+        # from the first frame to the last start, 48 − 29 = 19 (tests/test_data_sampling.py
+        # compares SampleFrames with MMAction2's own class).
+        assert item["meta"]["frame_inds"] == [0, 7, 14, 21, 28, 19, 26, 33, 40, 47]
 
 
 def test_classes_and_multilabel_come_from_the_data(demo_dataset: Path) -> None:
@@ -159,7 +161,7 @@ def test_browse_writes_what_the_model_sees(demo_dataset: Path, tmp_path: Path) -
     assert len(written) == 2
     first = written[0]
     assert first.gif.is_file() and first.sheet.is_file()
-    assert first.gif.name.startswith(f"000_{ds.samples[0].path.stem}_frames_5-12-19-26-33-15-22")
+    assert first.gif.name.startswith(f"000_{ds.samples[0].path.stem}_frames_0-7-14-21-28-19-26")
     from PIL import Image
 
     with Image.open(first.gif) as gif:

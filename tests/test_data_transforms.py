@@ -1,5 +1,6 @@
-"""MMAction2's transforms: indices, sizes, crops and layouts checked against numbers worked out
-by hand from MMAction2's definitions (not by calling the code under test twice)."""
+"""MMAction2's transforms: sizes, crops and layouts checked against numbers worked out by hand
+from MMAction2's definitions (not by calling the code under test twice). Frame indices are
+compared with MMAction2's own samplers in tests/test_data_sampling.py."""
 
 from __future__ import annotations
 
@@ -25,65 +26,6 @@ from ethoclip.data import (
 )
 from ethoclip.errors import ConfigError
 from ethoclip.registry import building
-
-
-def sample(total: int, **kwargs: object) -> np.ndarray:
-    return SampleFrames(**kwargs)({"total_frames": total, "start_index": 0})["frame_inds"]  # type: ignore[arg-type]
-
-
-def test_test_mode_takes_the_centre_of_each_part() -> None:
-    # clip_len 16 × interval 3 spans 46 frames of 48: (48 − 46 + 1) / 1 = 3 → offset int(1.5) = 1.
-    assert sample(48, clip_len=16, frame_interval=3, test_mode=True).tolist() == list(
-        range(1, 47, 3)
-    )
-    # TSN: 3 segments of 48 frames → centres int(16·i + 8) = 8, 24, 40.
-    assert sample(48, clip_len=1, num_clips=3, test_mode=True).tolist() == [8, 24, 40]
-    # twice_sample doubles the clips: 6 parts of 8 → 4, 12, …, 44.
-    assert sample(48, clip_len=1, num_clips=3, test_mode=True, twice_sample=True).tolist() == [
-        4,
-        12,
-        20,
-        28,
-        36,
-        44,
-    ]
-
-
-def test_training_offsets_fall_in_their_parts() -> None:
-    np.random.seed(0)
-    for _ in range(50):
-        inds = sample(48, clip_len=1, num_clips=3)
-        assert 0 <= inds[0] < 16 <= inds[1] < 32 <= inds[2] < 48  # one per third
-        clip = sample(48, clip_len=4, frame_interval=2)
-        assert 0 <= clip[0] <= 40 and np.diff(clip).tolist() == [2, 2, 2]  # 48 − 8 + 1 = 41 starts
-        tail = sample(48, clip_len=4, frame_interval=2, num_clips=2, keep_tail_frames=True)
-        assert tail[0] <= 20 <= tail[4] <= 40  # parts of (48 − 8 + 1) / 2 = 20.5, truncated
-
-
-def test_out_of_bound_options() -> None:
-    # 8 frames 2 apart need 15 frames; the video has 10: the offset is 0.
-    assert sample(10, clip_len=8, frame_interval=2, test_mode=True).tolist() == [
-        0,
-        2,
-        4,
-        6,
-        8,
-        0,
-        2,
-        4,
-    ]
-    repeated = sample(
-        10, clip_len=8, frame_interval=2, test_mode=True, out_of_bound_opt="repeat_last"
-    )
-    assert repeated.tolist() == [0, 2, 4, 6, 8, 8, 8, 8]
-
-
-def test_target_fps_spreads_frames_over_the_same_time() -> None:
-    # 30 fps source, target 15: 4 frames 1 apart at 15 fps span 8 source frames → 0, 2, 4, 7.
-    results = SampleFrames(clip_len=4, target_fps=15, test_mode=True)(
-        {"total_frames": 8, "start_index": 0, "avg_fps": 30.0}
-    )
-    assert results["frame_inds"].tolist() == [0, 2, 4, 7]
 
 
 def test_bad_sampling_arguments_name_their_key() -> None:

@@ -9,6 +9,7 @@ from ._decode import VideoDecode, VideoInit, cached_probe
 from ._loader import build_dataloader, build_dataset
 from ._pipeline import Compose
 from ._samplers import DefaultSampler
+from ._sampling import DenseSampleFrames, SampleFrames, UniformSample
 from ._transforms import (
     CenterCrop,
     Flip,
@@ -19,7 +20,6 @@ from ._transforms import (
     RandomRescale,
     RandomResizedCrop,
     Resize,
-    SampleFrames,
     TenCrop,
     ThreeCrop,
     rescale_size,
@@ -32,6 +32,7 @@ __all__ = [
     "ClipSamples",
     "Compose",
     "DefaultSampler",
+    "DenseSampleFrames",
     "Flip",
     "FormatShape",
     "MultiScaleCrop",
@@ -43,6 +44,7 @@ __all__ = [
     "SampleFrames",
     "TenCrop",
     "ThreeCrop",
+    "UniformSample",
     "VideoDataset",
     "VideoDecode",
     "VideoInit",

@@ -29,6 +29,8 @@ class Sample:
     path: Path
     label_ids: tuple[int, ...]
     where: str  # "list.txt:12" or "manifest.jsonl: clip …", for errors
+    folder: bool = False  # a folder of frames (RawframeDataset) rather than a video file
+    info: tuple[tuple[str, Any], ...] = ()  # more keys for the pipeline (total_frames, …)
 
 
 class ClipSamples(Dataset[dict[str, Any]]):
@@ -96,11 +98,12 @@ class ClipSamples(Dataset[dict[str, Any]]):
                 f"{bad[0].where}: label id {max(bad[0].label_ids)} is not below the number of "
                 f"classes ({num_classes}){more}",
             )
-        missing = [s for s in samples if not s.path.is_file()]
+        missing = [s for s in samples if not (s.path.is_dir() if s.folder else s.path.is_file())]
         if missing:
+            kind = "frame folder" if missing[0].folder else "clip"
             raise config_error(
                 None,
-                f"{missing[0].where}: clip {missing[0].path} not found"
+                f"{missing[0].where}: {kind} {missing[0].path} not found"
                 f"{f' ({len(missing) - 1} more missing)' if len(missing) > 1 else ''}; check "
                 "data_prefix / the dataset folder",
             )
@@ -130,7 +133,10 @@ class ClipSamples(Dataset[dict[str, Any]]):
 
     def __getitem__(self, key: int) -> dict[str, Any]:
         epoch, index = divmod(int(key), len(self.samples))
-        seed = (self.seed * 1_000_003 + epoch * 10_007 + index) % 2**32
+        return self.load(index, (self.seed * 1_000_003 + epoch * 10_007 + index) % 2**32)
+
+    def load(self, index: int, seed: int) -> dict[str, Any]:
+        """Sample ``index`` through the pipeline, its random draws seeded with ``seed``."""
         random.seed(seed)
         np.random.seed(seed)
         sample = self.samples[index]
@@ -141,6 +147,9 @@ class ClipSamples(Dataset[dict[str, Any]]):
             "modality": "RGB",
             "sample_idx": index,
         }
+        if sample.folder:
+            results["frame_dir"] = str(sample.path)
+        results.update(sample.info)
         packed = self.pipeline(results)
         if not isinstance(packed, dict) or "inputs" not in packed:
             raise config_error(None, "the pipeline must end with PackActionInputs")
@@ -229,8 +238,12 @@ class ClipDataset(ClipSamples):
         )
 
 
-def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
-    """A batch: inputs stacked to (N, views, …) uint8, targets stacked, metadata listed."""
+def collate(samples: list[dict[str, Any]] | list[Any]) -> dict[str, Any]:
+    """A batch: inputs stacked to (N, views, …) uint8, targets stacked, metadata listed.
+
+    An item that is a list of clips (RepeatAugDataset) adds each of them, as MMAction2's
+    ``repeat_pseudo_collate`` does."""
+    samples = [s for item in samples for s in (item if isinstance(item, list) else [item])]
     shapes = {tuple(s["inputs"].shape) for s in samples}
     if len(shapes) > 1:
         raise ValueError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +33,46 @@ def cached_probe(path: str | os.PathLike[str]) -> VideoProbe:
     return _probe(str(path), st.st_size, st.st_mtime_ns)
 
 
+_LOCAL = ("disk", "local")
+
+
+def local_io(io_backend: str, extra: Mapping[str, Any]) -> None:
+    """Storage arguments of MMAction2's readers: local files are accepted (that is what
+    ethoclip reads), remote backends and anything else refused by name.
+
+    ``extra`` holds the rest of the reader's arguments: MMAction2 hands them to its
+    ``FileClient``; ``file_client_args``/``backend_args`` dicts naming a local backend are
+    accepted as MMEngine's later spelling.
+    """
+    if io_backend not in _LOCAL:
+        raise config_error(
+            "io_backend",
+            f"{io_backend!r} (remote storage through MMAction2's FileClient) is not supported: "
+            "ethoclip reads local files; use 'disk' and copy the data to a local folder",
+        )
+    for name, value in extra.items():
+        if name not in ("file_client_args", "backend_args"):
+            raise config_error(
+                name, "is not an argument of the reader (a FileClient option for remote storage)"
+            )
+        settings = dict(value or {})
+        backend = settings.pop("backend", settings.pop("io_backend", "local"))
+        if backend not in _LOCAL or settings:
+            raise config_error(
+                name,
+                f"{value!r} is not local storage; ethoclip reads local files only "
+                "(dict(backend='local') or leave it out)",
+            )
+
+
 class VideoInit:
     """Probe the video: ``total_frames`` and ``avg_fps`` (its exact rate) for the sampler."""
 
-    def __init__(self, io_backend: str = "disk", num_threads: int = 1, **unused: Any) -> None:
-        if io_backend != "disk":
-            raise config_error("io_backend", f"only 'disk' is supported, not {io_backend!r}")
-        if unused:
-            names = ", ".join(sorted(unused))
-            raise config_error(
-                names.split(", ")[0], f"not an argument of the video reader ({names})"
-            )
-        self.num_threads = num_threads
+    def __init__(self, io_backend: str = "disk", num_threads: int = 1, **extra: Any) -> None:
+        local_io(io_backend, extra)
+        if not isinstance(num_threads, int) or num_threads < 0:
+            raise config_error("num_threads", f"must be a whole number ≥ 0 (got {num_threads!r})")
+        self.num_threads = num_threads  # decoder threads, as decord's (0: FFmpeg chooses)
 
     def __call__(self, results: Results) -> Results:
         probe = cached_probe(results["filename"])
@@ -53,6 +82,7 @@ class VideoInit:
             else probe.video_streams[0].index
         )
         results["video_probe"] = probe
+        results["decode_threads"] = self.num_threads
         results["total_frames"] = stream.frames
         results["avg_fps"] = float(stream.fps_exact)
         return results
@@ -61,15 +91,29 @@ class VideoInit:
 class VideoDecode:
     """Decode ``frame_inds`` (any order, repeats allowed) into ``imgs`` (M, H, W, 3) uint8."""
 
-    def __init__(self, mode: str = "accurate", multi_thread: bool = False) -> None:
+    def __init__(
+        self,
+        mode: str = "accurate",
+        multi_thread: bool = False,
+        io_backend: str = "disk",
+        **extra: Any,
+    ) -> None:
+        # io_backend is not MMAction2's DecordDecode argument (MMAction2 fails on the one config
+        # that passes it, tsm 1x1x16), but it means what it says: accepted for local files.
+        local_io(io_backend, extra)
         if mode not in ("accurate", "efficient"):
             raise config_error("mode", f"must be 'accurate' or 'efficient', not {mode!r}")
+        # Both modes decode exactly the frames asked for: ethoclip's reader matches frames by
+        # timestamp, so 'efficient' (seek once, read on) has nothing to trade away.
+        self.multi_thread = bool(multi_thread)  # PyAVDecode's: let FFmpeg pick the threads
         self.resize: Resize | None = None  # set by the pipeline when a Resize follows
 
     def __call__(self, results: Results) -> Results:
         probe: VideoProbe = results.pop("video_probe", None) or cached_probe(results["filename"])
         wanted = np.asarray(results["frame_inds"], dtype=np.int64)
-        with VideoReader(probe.path, probe=probe, threads=1, upright=True) as reader:
+        threads = 0 if self.multi_thread else int(results.pop("decode_threads", 1))
+        results.pop("decode_threads", None)
+        with VideoReader(probe.path, probe=probe, threads=threads, upright=True) as reader:
             width, height = reader.size
             size = self.resize.output_size(width, height) if self.resize is not None else None
             imgs = reader.read_indices(wanted, size=size)

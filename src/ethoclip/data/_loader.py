@@ -52,8 +52,13 @@ def build_dataloader(
             sampler_cfg.setdefault("seed", seed)
         sampler = DATA_SAMPLERS.build(sampler_cfg, default_args={"dataset": dataset}, key="sampler")
         collate_fn = cfg.get("collate_fn")
-        if collate_fn not in (None, {"type": "default_collate"}, {"type": "pseudo_collate"}):
-            raise config_error("collate_fn", "custom collate functions are not supported")
+        known = ("default_collate", "pseudo_collate", "repeat_pseudo_collate")
+        plain = isinstance(collate_fn, Mapping) and dict(collate_fn) in [{"type": k} for k in known]
+        if collate_fn is not None and not plain:
+            raise config_error(
+                "collate_fn",
+                f"custom collate functions are not supported (only {', '.join(known)})",
+            )
         workers = int(cfg.get("num_workers", 0))
         batch_size = cfg.get("batch_size", 1)
         if not isinstance(batch_size, int) or batch_size < 1:

@@ -37,110 +37,6 @@ def _no_lazy(lazy: bool) -> None:
         raise config_error("lazy", "lazy transforms are not supported: frames are cropped at once")
 
 
-class SampleFrames:
-    """Choose frame indices: ``num_clips`` clips of ``clip_len`` frames, ``frame_interval``
-    apart (MMAction2's ``SampleFrames``; TSN segment sampling is ``clip_len=1, num_clips=N``).
-
-    Training offsets are random within each of ``num_clips`` equal parts; test offsets are the
-    parts' centres. ``out_of_bound_opt`` is ``loop`` (wrap around) or ``repeat_last``.
-    """
-
-    def __init__(
-        self,
-        clip_len: int,
-        frame_interval: int = 1,
-        num_clips: int = 1,
-        temporal_jitter: bool = False,
-        twice_sample: bool = False,
-        out_of_bound_opt: str = "loop",
-        test_mode: bool = False,
-        keep_tail_frames: bool = False,
-        target_fps: float | None = None,
-    ) -> None:
-        for name, value in (
-            ("clip_len", clip_len),
-            ("frame_interval", frame_interval),
-            ("num_clips", num_clips),
-        ):
-            if not isinstance(value, int) or value < 1:
-                raise config_error(name, f"must be a whole number ≥ 1 (got {value!r})")
-        if out_of_bound_opt not in ("loop", "repeat_last"):
-            raise config_error(
-                "out_of_bound_opt", f"must be 'loop' or 'repeat_last', not {out_of_bound_opt!r}"
-            )
-        self.clip_len = clip_len
-        self.frame_interval = frame_interval
-        self.num_clips = num_clips
-        self.temporal_jitter = temporal_jitter
-        self.twice_sample = twice_sample
-        self.out_of_bound_opt = out_of_bound_opt
-        self.test_mode = test_mode
-        self.keep_tail_frames = keep_tail_frames
-        self.target_fps = target_fps
-
-    def _train_offsets(self, num_frames: int, ori_clip_len: float) -> np.ndarray:
-        if self.keep_tail_frames:
-            avg_interval = (num_frames - ori_clip_len + 1) / float(self.num_clips)
-            if num_frames > ori_clip_len - 1:
-                starts = np.arange(self.num_clips) * avg_interval
-                jitter = np.random.uniform(0, avg_interval, self.num_clips)
-                return (starts + jitter).astype(np.int64)
-            return np.zeros(self.num_clips, np.int64)
-        step = int((num_frames - ori_clip_len + 1) // self.num_clips)
-        if step > 0:
-            return np.arange(self.num_clips) * step + np.random.randint(step, size=self.num_clips)
-        if num_frames > max(self.num_clips, ori_clip_len):
-            return np.sort(
-                np.random.randint(int(num_frames - ori_clip_len + 1), size=self.num_clips)
-            )
-        if step == 0:
-            ratio = (num_frames - ori_clip_len + 1.0) / self.num_clips
-            return np.around(np.arange(self.num_clips) * ratio).astype(np.int64)
-        return np.zeros(self.num_clips, np.int64)
-
-    def _test_offsets(self, num_frames: int, ori_clip_len: float) -> np.ndarray:
-        num_clips = self.num_clips * (2 if self.twice_sample else 1)
-        avg_interval = (num_frames - ori_clip_len + 1) / float(num_clips)
-        if num_frames > ori_clip_len - 1:
-            base = np.arange(num_clips) * avg_interval
-            return (base + avg_interval / 2.0).astype(np.int64)
-        return np.zeros(num_clips, np.int64)
-
-    def __call__(self, results: Results) -> Results:
-        total = int(results["total_frames"])
-        fps = results.get("avg_fps")
-        ratio = fps / self.target_fps if self.target_fps and fps else 1.0
-        if self.target_fps is not None:
-            ori_clip_len: float = max(1.0, self.clip_len * self.frame_interval * ratio)
-        elif self.test_mode:
-            ori_clip_len = (self.clip_len - 1) * self.frame_interval + 1
-        else:
-            ori_clip_len = self.clip_len * self.frame_interval
-        offsets = (
-            self._test_offsets(total, ori_clip_len)
-            if self.test_mode
-            else self._train_offsets(total, ori_clip_len)
-        )
-        if self.target_fps:
-            steps = np.linspace(0, ori_clip_len - 1, self.clip_len).astype(np.int64)
-        else:
-            steps = np.arange(self.clip_len) * self.frame_interval
-        inds = offsets[:, None] + steps[None, :]
-        if self.temporal_jitter:
-            inds = inds + np.random.randint(self.frame_interval, size=inds.shape)
-        if self.out_of_bound_opt == "loop":
-            inds = np.mod(inds, total)
-        else:
-            safe = inds < total
-            last = np.max(safe * inds, axis=1)
-            inds = np.where(safe, inds, last[:, None])
-        results["frame_inds"] = (inds.reshape(-1) + results.get("start_index", 0)).astype(np.int64)
-        results["clip_len"] = self.clip_len
-        results["frame_interval"] = self.frame_interval
-        results["num_clips"] = len(offsets)
-        return results
-
-
 def rescale_size(width: int, height: int, scale: tuple[float, float]) -> tuple[int, int]:
     """mmcv's ``rescale_size`` for a (long, short) bound: the largest size that fits both,
     aspect kept, rounded half up."""
@@ -337,6 +233,7 @@ class RandomRescale:
             )
         self.scale_range = scale_range
         self.interpolation = interpolation
+        Resize((-1, scale_range[0]), interpolation=interpolation)  # refuses it now, not later
 
     def __call__(self, results: Results) -> Results:
         short = int(np.random.randint(self.scale_range[0], self.scale_range[1] + 1))
@@ -506,6 +403,10 @@ class PackActionInputs:
     ) -> None:
         if collect_keys:
             raise config_error("collect_keys", "only 'imgs' is packed (RGB video recognition)")
+        if algorithm_keys:
+            raise config_error(
+                "algorithm_keys", "no ethoclip model reads extra per-sample keys; leave it empty"
+            )
         self.meta_keys = meta_keys
 
     def __call__(self, results: Results) -> dict[str, Any]:

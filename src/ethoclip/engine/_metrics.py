@@ -151,20 +151,25 @@ def co_occurrence(labels: torch.Tensor) -> list[list[int]]:
 
 
 def top_k_accuracy(scores: torch.Tensor, labels: torch.Tensor, k: int) -> float:
-    k = min(k, scores.shape[1])
-    return float(
-        tmf.multiclass_accuracy(
-            scores, labels.long(), num_classes=scores.shape[1], top_k=k, average="micro"
-        )
-    )
+    """MMAction2's ``top_k_accuracy``: the label among the k highest scores. Among equal
+    scores the higher class index ranks first (MMAction2 takes the tail of an ascending sort;
+    a stable one here, so ties are settled the same way every time)."""
+    order = torch.argsort(scores.float(), dim=1, stable=True)[:, -min(k, scores.shape[1]) :]
+    return float((order == labels.long()[:, None]).any(dim=1).double().mean())
 
 
 def mean_class_accuracy(scores: torch.Tensor, labels: torch.Tensor) -> float:
-    present = torch.bincount(labels.long(), minlength=scores.shape[1]) > 0
-    per_class = tmf.multiclass_accuracy(
-        scores, labels.long(), num_classes=scores.shape[1], average="none"
-    )
-    return float(per_class[present].mean())
+    """MMAction2's ``mean_class_accuracy``: the mean of per-class recall over every class that
+    is a label or a top-1 prediction; a class only ever predicted counts as 0 (MMAction2's
+    confusion matrix covers the labels and predictions seen, torchmetrics' macro average
+    the classes with any true or false positive or negative: the same classes)."""
+    num_classes = scores.shape[1]
+    predicted, truth = scores.argmax(dim=1), labels.long()
+    counts = torch.bincount(truth, minlength=num_classes).double()
+    hits = torch.bincount(truth[predicted == truth], minlength=num_classes).double()
+    seen = (counts > 0) | (torch.bincount(predicted, minlength=num_classes) > 0)
+    recall = torch.where(counts > 0, hits / counts.clamp_min(1), torch.zeros_like(counts))
+    return float(recall[seen].mean())
 
 
 def confusion(scores: torch.Tensor, labels: torch.Tensor) -> list[list[int]]:

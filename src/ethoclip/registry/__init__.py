@@ -153,12 +153,14 @@ for name, target, text in [
 _D = "ethoclip.data"
 DATASETS.register("VideoDataset", f"{_D}._datasets:VideoDataset", "MMAction2 list file of videos")
 DATASETS.register("ClipDataset", f"{_D}._datasets:ClipDataset", "a 'prepare' folder, by split")
+DATASETS.register("RawframeDataset", f"{_D}._rawframes:RawframeDataset", "list of frame folders")
+DATASETS.register("ConcatDataset", f"{_D}._concat:ConcatDataset", "several datasets as one")
+DATASETS.register("RepeatAugDataset", f"{_D}._repeat:RepeatAugDataset", "N augmentations a video")
 for name in ("DecordInit", "PyAVInit", "OpenCVInit"):
     TRANSFORMS.register(name, f"{_D}._decode:VideoInit", "open the video (PyAV, frame-exact)")
 for name in ("DecordDecode", "PyAVDecode", "OpenCVDecode"):
     TRANSFORMS.register(name, f"{_D}._decode:VideoDecode", "decode the sampled frames (PyAV)")
 for name, text in [
-    ("SampleFrames", "choose frame indices: clip_len × frame_interval × num_clips"),
     ("Resize", "resize to a scale (keep_ratio) or a fixed size"),
     ("RandomResizedCrop", "random area/aspect crop"),
     ("MultiScaleCrop", "crop at one of several scales (TSN)"),
@@ -172,6 +174,18 @@ for name, text in [
     ("PackActionInputs", "the model's input and the target"),
 ]:
     TRANSFORMS.register(name, f"{_D}._transforms:{name}", text)
+for name, text in [
+    ("SampleFrames", "choose frame indices: clip_len × frame_interval × num_clips"),
+    ("UniformSample", "one frame from each of clip_len equal segments (SSv2)"),
+    ("DenseSampleFrames", "clips spread inside a window of sample_range frames"),
+]:
+    TRANSFORMS.register(name, f"{_D}._sampling:{name}", text)
+TRANSFORMS.register("RawFrameDecode", f"{_D}._rawframes:RawFrameDecode", "read frame images")
+TRANSFORMS.register("ColorJitter", f"{_D}._color:ColorJitter", "brightness/contrast/sat./hue")
+TRANSFORMS.register("RandomErasing", f"{_D}._erasing:RandomErasing", "erase a random rectangle")
+TRANSFORMS.register(
+    "PytorchVideoWrapper", f"{_D}._randaugment:PytorchVideoWrapper", "pytorchvideo's RandAugment"
+)
 DATA_SAMPLERS.register("DefaultSampler", f"{_D}._samplers:DefaultSampler", "shuffle or not")
 
 _E = "ethoclip.engine"
