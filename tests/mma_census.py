@@ -68,7 +68,10 @@ def _outcome(exc: BaseException) -> str:
 
 def _weights_off(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: (_OFF[k] if k in _OFF else _weights_off(v)) for k, v in value.items()}
+        out = {k: (_OFF[k] if k in _OFF else _weights_off(v)) for k, v in value.items()}
+        if out.get("type") == "UniFormerV2":  # loads OpenAI's CLIP unless told not to
+            out["clip_pretrained"] = False
+        return out
     if isinstance(value, list):
         return [_weights_off(v) for v in value]
     return value
