@@ -129,31 +129,98 @@ def test_validation_starts_at_val_begin_every_val_interval(tiny: Path, tmp_path:
     assert validated == [2, 4, 5]  # MMEngine: e ≥ val_begin and e % interval == 0, and the last
 
 
-def test_a_resumed_run_ends_as_an_uninterrupted_one(
-    tiny: Path, trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from ethoclip.engine import _callbacks
-
-    original = _callbacks.EpochEnd.on_train_epoch_end
-
-    def stop_after_two(self: object, trainer: object, module: object) -> None:
-        original(self, trainer, module)  # type: ignore[arg-type]
-        if trainer.current_epoch + 1 == 2:  # type: ignore[attr-defined]
-            raise KeyboardInterrupt  # Ctrl-C after epoch 2's checkpoints
-
-    work = tmp_path / "w"
-    monkeypatch.setattr(_callbacks.EpochEnd, "on_train_epoch_end", stop_after_two)
-    with pytest.raises(
-        TrainingInterrupted, match=r"interrupted; resume with .*--resume .*interrupted\.ckpt"
-    ):
-        run(tiny, work)
-    assert (work / "interrupted.ckpt").is_file()
-    monkeypatch.setattr(_callbacks.EpochEnd, "on_train_epoch_end", original)
-    run(tiny, work, resume=str(work / "epoch_2.ckpt"))
+def same_run(work: Path, trained: Path) -> None:
     done, clean = read_checkpoint(work / "last.ckpt"), read_checkpoint(trained / "last.ckpt")
     assert done["ethoclip"]["metrics"] == clean["ethoclip"]["metrics"]  # the same validation
     for key, value in clean["state_dict"].items():
         assert torch.equal(done["state_dict"][key], value), key  # the same weights, bit for bit
+
+
+def test_a_resumed_run_ends_as_an_uninterrupted_one(
+    tiny: Path, trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the middle of epoch 2 (5 batches an epoch: the 8th batch): interrupted.ckpt
+    resumes to the same weights as an unbroken run; so does the epoch checkpoint before it."""
+    from ethoclip.engine._module import RecognizerModule
+
+    original = RecognizerModule.training_step
+
+    def stop_mid_epoch(self: RecognizerModule, batch: dict, batch_idx: int) -> torch.Tensor:
+        if self.global_step == 7:
+            raise KeyboardInterrupt
+        return original(self, batch, batch_idx)
+
+    work = tmp_path / "w"
+    monkeypatch.setattr(RecognizerModule, "training_step", stop_mid_epoch)
+    with pytest.raises(
+        TrainingInterrupted,
+        match=r"interrupted in epoch 2; saved .*interrupted\.ckpt, the state that epoch started "
+        r"from: resume with .*--resume .*interrupted\.ckpt",
+    ):
+        run(tiny, work)
+    assert read_checkpoint(work / "interrupted.ckpt")["ethoclip"]["epoch"] == 1
+    assert not list(work.glob(".*"))  # no temporary files left
+    monkeypatch.setattr(RecognizerModule, "training_step", original)
+    again = tmp_path / "again"
+    shutil.copytree(work, again)
+    run(tiny, work, resume=str(work / "interrupted.ckpt"))
+    same_run(work, trained)
+    run(tiny, again, resume=str(again / "epoch_1.ckpt"))
+    same_run(again, trained)
+
+
+def test_sigterm_stops_within_seconds_with_one_line_and_a_checkpoint(
+    tiny: Path, tmp_path: Path
+) -> None:
+    """As `timeout` does: SIGTERM to the whole process group, loader workers included."""
+    import os
+    import signal
+    import time
+
+    work = tmp_path / "w"
+    args = [sys.executable, "-m", "ethoclip", "train", str(tiny), "--work-dir", str(work)]
+    args += ["--no-progress", "--cfg-options", "train_dataloader.num_workers=2"]
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    log = work / "log.jsonl"
+    while proc.poll() is None and not (log.is_file() and '"epoch": 2' in log.read_text()):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGTERM)
+    # A hang guard only (generous: the process is normally gone within a second or two).
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "interrupted in epoch 2; saved" in err
+    assert read_checkpoint(work / "interrupted.ckpt")["ethoclip"]["epoch"] == 1
+
+
+def test_resume_refuses_damaged_and_foreign_checkpoints(
+    tiny: Path, trained: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "last.ckpt").write_bytes((trained / "last.ckpt").read_bytes()[:5000])  # truncated
+    with pytest.raises(CheckpointError, match=r"last\.ckpt: not a checkpoint"):
+        run(tiny, work, resume=True)
+    with pytest.raises(
+        CheckpointError, match=r"last\.ckpt: a checkpoint of another model or label set"
+    ):
+        run(tiny, work, "model.backbone.widths=(4, 6)", resume=str(trained / "last.ckpt"))
+
+
+def test_leftovers_of_a_killed_run_are_removed_and_named(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ethoclip.engine._train import clean_leftovers
+
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / ".epoch_1.ckpt.tmp").write_bytes(b"half")
+    (work / ".curves.tmp.png").write_bytes(b"half")
+    (work / "keep.txt").write_text("mine")
+    assert clean_leftovers(work) == [".curves.tmp.png", ".epoch_1.ckpt.tmp"]
+    assert [p.name for p in work.iterdir()] == ["keep.txt"]
 
 
 def test_a_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(

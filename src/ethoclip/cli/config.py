@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, Origin, check_config, shipped_configs
+from ..config import Config, check_config, where
 from ..errors import ConfigError
 from ._common import add_command
 
@@ -66,20 +66,6 @@ def add_cfg_options(p: argparse.ArgumentParser) -> None:
 
 def load(path: str, options: list[str]) -> Config:
     return Config.fromfile(path, cfg_options=options or None)
-
-
-def where(origin: Origin | None) -> str:
-    """An origin as a person reads it: shipped configs as ethoclip::…, others relative."""
-    if origin is None:
-        return "?"
-    text = str(origin)
-    shipped = str(shipped_configs()) + os.sep
-    if text.startswith(shipped):
-        return "ethoclip::" + text[len(shipped) :]
-    try:
-        return os.path.relpath(text) if Path(origin.source).is_absolute() else text
-    except ValueError:
-        return text
 
 
 def _value(value: Any) -> str:

@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader
 from ..data import ClipDataset, ClipSamples, DefaultSampler, VideoDataset, build_dataset, collate
 from ..dataset import LABEL_MAP
 from ..errors import DatasetError
-from ._callbacks import predict_loader
+from ..inference._loader import predict_loader
 from ._checkpoint import Trained, load_trained
 from ._metrics import report
 

@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config
+from ..config import Config, where
 from ..errors import CheckpointError, ConfigError, EthoclipError
-from ._checkpoint import new_meta
+from ._checkpoint import new_meta, read_checkpoint
 from ._experiment import build_experiment, read_settings
 
 LAST = "last.ckpt"
 
 
 class TrainingInterrupted(EthoclipError):
-    """Ctrl-C: a resumable checkpoint was saved."""
+    """Ctrl-C or SIGTERM: a checkpoint that resumes the interrupted epoch was saved."""
 
 
 @dataclass
@@ -70,8 +74,6 @@ def _quiet() -> None:
 
 def _write_config(cfg: Config, work_dir: Path) -> None:
     """The resolved config (loads back to the same dict) and where each value came from."""
-    from ..cli.config import where
-
     cfg.dump(work_dir / "config.py")
     lines = [f"{key} = {value!r}  # {where(origin)}" for key, value, origin in cfg.flat()]
     tmp = work_dir / ".config_origins.txt.tmp"
@@ -92,6 +94,72 @@ def _resume_path(options: TrainOptions, settings_resume: bool, work_dir: Path) -
     return str(path)
 
 
+def _check_resume(path: str, model: Any, classes: list[str]) -> None:
+    """Refuse, in one line, a checkpoint that cannot continue this run: damaged, not
+    ethoclip's, or of another model or label set (Lightning would fail deep inside)."""
+    data = read_checkpoint(path)
+    if "optimizer_states" not in data or "loops" not in data:
+        raise CheckpointError(f"{path}: holds weights only, no training state; use load_from")
+    theirs = {k.removeprefix("model."): tuple(v.shape) for k, v in data["state_dict"].items()}
+    ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    if data["ethoclip"].get("classes") != classes or theirs != ours:
+        differ = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
+        raise CheckpointError(
+            f"{path}: a checkpoint of another model or label set ({len(differ)} weights differ, "
+            f"e.g. {differ[:2]}; classes {data['ethoclip'].get('classes')}); resume only from "
+            "this config's runs, or start from its weights with load_from=..."
+        )
+
+
+def clean_leftovers(work_dir: Path) -> list[str]:
+    """Temporary files of a run that was killed (``.epoch_1.ckpt.tmp``, ``.curves.tmp.png``):
+    removed, and named for the user."""
+    found = sorted(p for p in work_dir.glob(".*.tmp*") if p.is_file())
+    for path in found:
+        path.unlink()
+    return [p.name for p in found]
+
+
+class _WorkersIgnoreSigterm:
+    """A loader worker's start: SIGTERM sent to the whole process group (``timeout`` does
+    that) is the main process's to handle; it then ends its workers in order."""
+
+    def __init__(self, then: Any) -> None:
+        self.then = then
+
+    def __call__(self, worker_id: int) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        threading.excepthook = _lost_connections_are_quiet
+        if self.then is not None:
+            self.then(worker_id)
+
+
+def _lost_connections_are_quiet(args: Any) -> None:
+    """In a worker, a thread that hands tensors to the main process finds it gone when
+    training stops mid-transfer: expected, not worth a traceback."""
+    if not issubclass(args.exc_type, ConnectionError | EOFError):
+        threading.__excepthook__(args)
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[list[int]]:
+    """SIGTERM (``timeout``, ``kill``, a cluster's scheduler) stops training as Ctrl-C does."""
+    received: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if received:  # the workers got it too: their ends are expected, not a loader error
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
+
 def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = None) -> TrainResult:
     """Train the model ``cfg`` describes; returns where everything went and the final metrics."""
     import lightning.pytorch as pl
@@ -99,7 +167,7 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
     from lightning.pytorch.loggers import TensorBoardLogger
     from rich.console import Console
 
-    from ._callbacks import EpochEnd
+    from ._callbacks import BestCheckpoint, EmptyCache, EpochCheckpoint, EpochLog, EpochStart
     from ._module import RecognizerModule
 
     options = options or TrainOptions()
@@ -120,6 +188,11 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
     if settings.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
     experiment = build_experiment(cfg, settings, reinit_head=options.reinit_head)
+    if resume:
+        _check_resume(resume, experiment.model, experiment.classes)
+    leftovers = clean_leftovers(work_dir)
+    if leftovers:
+        console.print(f"removed what a killed run left: {', '.join(leftovers)}")
     _write_config(cfg, work_dir)
     meta = new_meta(
         config=cfg.to_dict(),
@@ -132,6 +205,7 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
     )
     batch_size = int(experiment.train_loader.batch_size or 1)
     module = RecognizerModule(experiment.model, settings, meta, batch_size)
+    module.val_fp16 = settings.val_fp16
     accelerator = options.accelerator
     device_kind = (
         "cuda"
@@ -150,10 +224,31 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
         options.devices if options.devices != "auto" else (1 if device_kind == "cpu" else "auto")
     )
     processes = (devices if isinstance(devices, int) else 1) * options.num_nodes
-    callback = EpochEnd(experiment.val_loader, work_dir, console)
+    loop, hook = settings.train_loop, settings.checkpoint
+    callbacks: list[pl.Callback] = []
+    if hook.save_best and experiment.val_loader is not None:
+        callbacks.append(
+            BestCheckpoint(str(hook.save_best), hook.rule, loop.validates_after, dirpath=work_dir)
+        )
+    callbacks.append(
+        EpochCheckpoint(
+            lambda epoch: epoch % hook.interval == 0 or epoch == loop.max_epochs,
+            dirpath=work_dir,
+            filename="epoch_{epoch}",
+            monitor="epoch",  # keep the newest max_keep_ckpts
+            mode="max",
+            save_top_k=hook.max_keep_ckpts,
+            save_last=hook.save_last,
+        )
+    )
+    epoch_start = EpochStart()
+    callbacks.append(epoch_start)  # last: it holds the other callbacks' state too
+    if settings.empty_cache is not None:
+        cache = settings.empty_cache
+        callbacks.append(EmptyCache(cache.before_epoch, cache.after_epoch, cache.after_iter))
     trainer = pl.Trainer(
         default_root_dir=str(work_dir),
-        max_epochs=settings.train_loop.max_epochs,
+        max_epochs=loop.max_epochs,
         accelerator="gpu" if device_kind == "cuda" else "cpu",
         devices=devices,
         num_nodes=options.num_nodes,
@@ -162,13 +257,14 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
         else "auto",
         precision=precision,  # type: ignore[arg-type]
         accumulate_grad_batches=settings.optim.accumulative_counts,
-        limit_val_batches=0,  # validation runs in EpochEnd, on MMEngine's schedule
         num_sanity_val_steps=0,
-        enable_checkpointing=False,  # EpochEnd writes ethoclip's checkpoints
         use_distributed_sampler=False,  # DefaultSampler shards by itself
-        logger=TensorBoardLogger(str(work_dir), name="tb", version=""),
+        logger=[
+            EpochLog(work_dir, console, loop.max_epochs, lambda: module.meta.get("best")),
+            TensorBoardLogger(str(work_dir), name="tb", version=""),
+        ],
         log_every_n_steps=settings.logger.interval,
-        callbacks=[callback],
+        callbacks=callbacks,
         enable_progress_bar=options.progress_bar,
         enable_model_summary=False,
     )
@@ -183,23 +279,46 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
         )
         if settings.ignored:
             console.print(f"ignored (only MMEngine reads them): {', '.join(settings.ignored)}")
+    for loader in (experiment.train_loader, experiment.val_loader):
+        if loader is not None:
+            loader.worker_init_fn = _WorkersIgnoreSigterm(loader.worker_init_fn)
     try:
-        trainer.fit(module, train_dataloaders=experiment.train_loader, ckpt_path=resume)
-    except SystemExit:
-        if trainer.interrupted:
-            raise TrainingInterrupted(
-                f"interrupted; resume with 'ethoclip train {cfg.filename} --work-dir {work_dir} "
-                f"--resume {work_dir / 'interrupted.ckpt'}'"
-            ) from None
-        raise
-    for note in module.notes:
-        console.print(f"note: {note}")
+        with _stop_on_sigterm() as signalled:
+            trainer.fit(
+                module,
+                train_dataloaders=experiment.train_loader,
+                val_dataloaders=experiment.val_loader,
+                ckpt_path=resume,
+            )
+    except (KeyboardInterrupt, SystemExit, Exception) as exc:
+        # Lightning turns Ctrl-C into SystemExit; a signal may also kill the loader's workers
+        # first (their error then arrives instead).
+        if not (signalled or trainer.interrupted or isinstance(exc, KeyboardInterrupt)):
+            raise
+        _interrupted(trainer, epoch_start, cfg, work_dir)
     checkpoints = sorted(work_dir.glob("*.ckpt"))
     return TrainResult(
         work_dir=work_dir,
-        epochs=settings.train_loop.max_epochs,
+        epochs=loop.max_epochs,
         best=module.meta.get("best"),
         metrics=dict(module.meta.get("metrics") or {}),
         checkpoints=checkpoints,
-        notes=module.notes,
+        notes=_print_notes(module.notes, console),
     )
+
+
+def _print_notes(notes: list[str], console: Any) -> list[str]:
+    for note in notes:
+        console.print(f"note: {note}")
+    return notes
+
+
+def _interrupted(trainer: Any, epoch_start: Any, cfg: Config, work_dir: Path) -> None:
+    path = work_dir / "interrupted.ckpt"
+    epoch = trainer.current_epoch + 1
+    if not trainer.is_global_zero or not epoch_start.write(path):
+        raise TrainingInterrupted(f"interrupted in epoch {epoch}, before anything to save")
+    raise TrainingInterrupted(
+        f"interrupted in epoch {epoch}; saved {path}, the state that epoch started from: resume "
+        f"with 'ethoclip train {cfg.filename} --work-dir {work_dir} --resume {path}'"
+    ) from None

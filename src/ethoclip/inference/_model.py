@@ -101,13 +101,7 @@ def _recognizer_scorer(
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     @torch.no_grad()
     def score(batch: torch.Tensor) -> torch.Tensor:
-        out = model.predict(batch.to(device))
-        head = model.cls_head
-        if out.dim() == 3:
-            out = head.probabilities(out).mean(1)
-        elif head.average_clips == "score":
-            out = head.probabilities(out)
-        return out.float().cpu()
+        return model.scores(batch.to(device)).float().cpu()
 
     return score
 

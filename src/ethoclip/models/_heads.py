@@ -98,6 +98,15 @@ class BaseHead(nn.Module):
             return logits
         return self.probabilities(logits).mean(1)
 
+    def scores(self, logits: torch.Tensor) -> torch.Tensor:
+        """(N, V, K) logits of V views → (N, K) probabilities, one row per sample: what
+        validation, ``test`` and ``predict`` all report. ``'score'`` averages the views' logits,
+        then takes probabilities; ``'prob'`` and ``None`` average the views' probabilities. A
+        head with another rule overrides this method."""
+        if self.average_clips == "score":
+            return self.probabilities(logits.mean(1))
+        return self.probabilities(logits).mean(1)
+
 
 class TSNHead(BaseHead):
     """TSN: spatial average pool per frame, segment consensus (mean), dropout, linear."""

@@ -1,0 +1,100 @@
+"""What ``train`` does with each argument of MMEngine's hooks and loops: one table, read by the
+trainer and by the config checker, so ``config show`` reports a config as ``train`` treats it.
+
+Each argument is one of: ``acts`` (training does what MMEngine does with it), ``ignored``
+(accepted, listed as ignored: it changes nothing ethoclip does) or ``refused`` (an error naming
+it, unless its value is one of the ``allowed`` ones: MMEngine's default, or what ethoclip does
+anyway). No torch here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConfigError
+
+ACTS, IGNORED, REFUSED = "acts", "ignored", "refused"
+
+
+@dataclass(frozen=True)
+class Treatment:
+    does: str
+    why: str = ""
+    allowed: tuple[Any, ...] = ()
+
+
+_A = Treatment(ACTS)
+
+# hook or loop type → argument → what train does with it.
+RUNTIME_KEYS: dict[str, dict[str, Treatment]] = {
+    "CheckpointHook": {
+        "interval": _A,
+        "by_epoch": Treatment(REFUSED, "checkpoints are saved per epoch", (True,)),
+        "save_last": _A,
+        "max_keep_ckpts": _A,
+        "save_best": _A,
+        "rule": _A,
+        "out_dir": Treatment(REFUSED, "checkpoints go in the work dir; use --work-dir", (None,)),
+        "save_optimizer": Treatment(REFUSED, "checkpoints hold the optimizer to resume", (True,)),
+        "save_param_scheduler": Treatment(
+            REFUSED, "checkpoints hold the schedule to resume", (True,)
+        ),
+    },
+    "LoggerHook": {
+        "interval": _A,
+        "ignore_last": Treatment(
+            IGNORED, "log.jsonl logs every interval-th iteration of the run, and each epoch"
+        ),
+        "log_metric_by_epoch": Treatment(
+            REFUSED, "validation metrics are logged per epoch", (True,)
+        ),
+        "out_dir": Treatment(REFUSED, "logs go in the work dir; use --work-dir", (None,)),
+    },
+    "EmptyCacheHook": {"before_epoch": _A, "after_epoch": _A, "after_iter": _A},
+    # What every run does anyway (Lightning's loop): no arguments.
+    "RuntimeInfoHook": {},
+    "IterTimerHook": {},
+    "ParamSchedulerHook": {},
+    "DistSamplerSeedHook": {},
+    "SyncBuffersHook": {},
+    "ValLoop": {"fp16": _A},  # validation under autocast (float16 on GPUs, bfloat16 on CPUs)
+    "TestLoop": {"fp16": _A},  # ``ethoclip test`` likewise
+}
+# Top-level keys about hooks.
+TOP_LEVEL: dict[str, Treatment] = {
+    "custom_hooks": Treatment(REFUSED, "ethoclip runs no custom hooks", ([], None)),
+}
+
+
+def runtime_findings(data: Mapping[str, Any]) -> list[str]:
+    """Refuse what ``train`` refuses (a ``ConfigError`` naming the key); return the keys it
+    ignores (``default_hooks.logger.ignore_last``), for the list of ignored keys."""
+    ignored: list[str] = []
+    hooks = data.get("default_hooks") or {}
+    places: list[tuple[str, Any]] = [(f"default_hooks.{k}", v) for k, v in hooks.items()]
+    places += [(name, data.get(name)) for name in ("val_cfg", "test_cfg")]
+    default_type = {"val_cfg": "ValLoop", "test_cfg": "TestLoop"}
+    for place, cfg in places:
+        if not isinstance(cfg, Mapping):
+            continue
+        table = RUNTIME_KEYS.get(str(cfg.get("type", default_type.get(place))), {})
+        for arg, value in cfg.items():
+            found = table.get(arg)
+            if found is None:
+                continue  # not this table's business: the builder checks unknown arguments
+            if found.does == IGNORED:
+                ignored.append(f"{place}.{arg}")
+            elif found.does == REFUSED and value not in found.allowed:
+                raise ConfigError(
+                    f"{place}.{arg}: {value!r} is not supported ({found.why}); "
+                    f"remove it or set it to {found.allowed[0]!r}"
+                )
+    for key, found in TOP_LEVEL.items():
+        value = data.get(key)
+        if value not in found.allowed:
+            items = value if isinstance(value, list | tuple) else [value]
+            kinds = ", ".join(str(h.get("type")) for h in items if isinstance(h, Mapping))
+            raise ConfigError(f"{key}: {found.why} ({kinds or value!r}); remove them")
+    return ignored
