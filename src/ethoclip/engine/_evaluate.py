@@ -80,7 +80,8 @@ def evaluate(
         num_workers=workers,
         collate_fn=collate,
     )
-    _, scores, targets = predict_loader(trained.model, loader, target)
+    fp16 = bool((trained.meta["config"].get("test_cfg") or {}).get("fp16"))
+    _, scores, targets = predict_loader(trained.model, loader, target, fp16=fp16)
     result = report(
         scores,
         targets,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, where
-from ..errors import CheckpointError, ConfigError, EthoclipError
+from ..errors import CheckpointError, ConfigError, EthoclipError, MediaError
 from ._checkpoint import new_meta, read_checkpoint
 from ._experiment import build_experiment, read_settings
 
@@ -290,10 +290,16 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
                 val_dataloaders=experiment.val_loader,
                 ckpt_path=resume,
             )
+    except MediaError as exc:  # from a loader worker: its traceback, then the error's line
+        line = str(exc).strip().splitlines()[-1].removeprefix("ethoclip.errors.MediaError: ")
+        raise MediaError(
+            f"{line}; if it is a clip that 'ethoclip prepare' cut, run prepare again: it "
+            "re-cuts damaged clips"
+        ) from None
     except (KeyboardInterrupt, SystemExit, Exception) as exc:
         # Lightning turns Ctrl-C into SystemExit; a signal may also kill the loader's workers
         # first (their error then arrives instead).
-        if not (signalled or trainer.interrupted or isinstance(exc, KeyboardInterrupt)):
+        if not (signalled or isinstance(exc, KeyboardInterrupt | SystemExit)):
             raise
         _interrupted(trainer, epoch_start, cfg, work_dir)
     checkpoints = sorted(work_dir.glob("*.ckpt"))

@@ -32,16 +32,19 @@ def gather_scores(
 
 @torch.no_grad()
 def predict_loader(
-    model: BaseRecognizer, loader: DataLoader[Any], device: torch.device
+    model: BaseRecognizer, loader: DataLoader[Any], device: torch.device, *, fp16: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(indices, scores, targets) over ``loader``; scores are ``model.scores``: probabilities
-    by the head's rule."""
+    by the head's rule. ``fp16`` (MMEngine's ``test_cfg.fp16``): under autocast, float16 on
+    GPUs and bfloat16 on CPUs."""
     was_training = model.training
     model.eval()
     indices, scores, targets = [], [], []
     for batch in loader:
         indices.append(batch["index"].cpu())
-        scores.append(model.scores(batch["inputs"].to(device)).float().cpu())
+        dtype = torch.bfloat16 if device.type == "cpu" else torch.float16
+        with torch.autocast(device.type, dtype=dtype, enabled=fp16):
+            scores.append(model.scores(batch["inputs"].to(device)).float().cpu())
         targets.append(batch["label"].cpu())
     model.train(was_training)
     if not indices:
