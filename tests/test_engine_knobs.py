@@ -191,3 +191,16 @@ def test_every_registry_entry_loads() -> None:
     for reg in registries:
         for entry in reg.entries(include_fallback=False):
             assert callable(entry.load()), f"{reg.name}: {entry.name} → {entry.target}"
+
+
+def test_no_import_runs_back_up_to_the_cli() -> None:
+    """Imports point one way: cli → engine/inference → models/data → config → dataset."""
+    src = Path(__file__).resolve().parents[1] / "src" / "ethoclip"
+    upward = [
+        f"{path.relative_to(src)}:{number}"
+        for path in src.rglob("*.py")
+        if "cli" not in path.relative_to(src).parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "from ..cli" in line or "from ethoclip.cli" in line or "from .cli" in line
+    ]
+    assert not upward, upward

@@ -62,10 +62,8 @@ RUNTIME_KEYS: dict[str, dict[str, Treatment]] = {
     "ValLoop": {"fp16": _A},  # validation under autocast (float16 on GPUs, bfloat16 on CPUs)
     "TestLoop": {"fp16": _A},  # ``ethoclip test`` likewise
 }
-# Top-level keys about hooks.
-TOP_LEVEL: dict[str, Treatment] = {
-    "custom_hooks": Treatment(REFUSED, "ethoclip runs no custom hooks", ([], None)),
-}
+# The hooks ``custom_hooks`` may hold: those ``train`` runs; any other is refused by name.
+CUSTOM_HOOKS = ("EmptyCacheHook",)
 
 
 def runtime_findings(data: Mapping[str, Any]) -> list[str]:
@@ -75,6 +73,15 @@ def runtime_findings(data: Mapping[str, Any]) -> list[str]:
     hooks = data.get("default_hooks") or {}
     places: list[tuple[str, Any]] = [(f"default_hooks.{k}", v) for k, v in hooks.items()]
     places += [(name, data.get(name)) for name in ("val_cfg", "test_cfg")]
+    custom = data.get("custom_hooks") or []
+    for index, hook in enumerate(custom if isinstance(custom, list | tuple) else [custom]):
+        kind = hook.get("type") if isinstance(hook, Mapping) else hook
+        if kind not in CUSTOM_HOOKS:
+            raise ConfigError(
+                f"custom_hooks.{index}: {kind} is not a hook ethoclip runs (of custom hooks it "
+                f"runs {', '.join(CUSTOM_HOOKS)}); remove it"
+            )
+        places.append((f"custom_hooks.{index}", hook))
     default_type = {"val_cfg": "ValLoop", "test_cfg": "TestLoop"}
     for place, cfg in places:
         if not isinstance(cfg, Mapping):
@@ -91,10 +98,4 @@ def runtime_findings(data: Mapping[str, Any]) -> list[str]:
                     f"{place}.{arg}: {value!r} is not supported ({found.why}); "
                     f"remove it or set it to {found.allowed[0]!r}"
                 )
-    for key, found in TOP_LEVEL.items():
-        value = data.get(key)
-        if value not in found.allowed:
-            items = value if isinstance(value, list | tuple) else [value]
-            kinds = ", ".join(str(h.get("type")) for h in items if isinstance(h, Mapping))
-            raise ConfigError(f"{key}: {found.why} ({kinds or value!r}); remove them")
     return ignored

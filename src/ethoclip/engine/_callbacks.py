@@ -28,14 +28,6 @@ from lightning.pytorch.utilities import rank_zero_only
 from ..errors import ConfigError
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """A kill leaves the old file or the new one, never half of one (and no temporary file
-    for long: the next run removes any left over, see ``_train.clean_leftovers``)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 class EpochCheckpoint(ModelCheckpoint):
     """``ModelCheckpoint`` with MMEngine's habits: epochs count from 1 in file names
     (``epoch_3.ckpt`` holds the state after the third epoch), a checkpoint is written at the
@@ -90,8 +82,8 @@ class BestCheckpoint(EpochCheckpoint):
         self.save_best = save_best
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        epoch = trainer.current_epoch + 1
-        metrics = getattr(pl_module, "meta", {}).get("metrics") or {}
+        epoch, meta = trainer.current_epoch + 1, getattr(pl_module, "meta", {})
+        metrics = meta.get("metrics") or {}
         if not self.due(epoch) or metrics.get("epoch") != epoch:
             return
         name = next(k for k in metrics if k != "epoch") if self.save_best == "auto" else None
@@ -104,6 +96,8 @@ class BestCheckpoint(EpochCheckpoint):
             )
         self.monitor = f"val/{name}"
         self.filename = f"best_{name.replace('/', '_')}"  # only then the name of the file
+        if self.check_monitor_top_k(trainer, torch.tensor(metrics[name])):  # Lightning's rule
+            meta["best"] = {"metric": name, "value": metrics[name], "epoch": epoch}
         super().on_train_epoch_end(trainer, pl_module)
 
     @property
@@ -138,30 +132,32 @@ class EpochStart(Checkpoint):
         self._take(trainer)
 
     def write(self, path: Path) -> bool:
-        if self.state is None:
-            return False
-        atomic_write(path, self.state)
-        return True
+        if self.state is not None:  # whole or not at all (the next run removes a .tmp)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_bytes(self.state)
+            os.replace(tmp, path)
+        return self.state is not None
 
 
 class EmptyCache(pl.Callback):
-    """MMEngine's ``EmptyCacheHook``: release CUDA's cached blocks before/after each epoch or
-    after each iteration (a no-op without CUDA)."""
+    """MMEngine's ``EmptyCacheHook``: release CUDA's cached blocks (a no-op without CUDA)."""
 
-    def __init__(self, before_epoch: bool, after_epoch: bool, after_iter: bool) -> None:
-        self.before_epoch, self.after_epoch, self.after_iter = before_epoch, after_epoch, after_iter
+    def __init__(self, hook: Any) -> None:
+        self.when = {"epoch_start": hook.before_epoch, "epoch_end": hook.after_epoch}
+        self.when["iter"] = hook.after_iter
 
-    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.before_epoch:
+    def _empty(self, when: str) -> None:
+        if self.when[when]:
             torch.cuda.empty_cache()
 
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.after_epoch:
-            torch.cuda.empty_cache()
+    def on_train_epoch_start(self, *args: Any) -> None:
+        self._empty("epoch_start")
+
+    def on_train_epoch_end(self, *args: Any) -> None:
+        self._empty("epoch_end")
 
     def on_train_batch_end(self, *args: Any) -> None:
-        if self.after_iter:
-            torch.cuda.empty_cache()
+        self._empty("iter")
 
 
 class EpochLog(Logger):
@@ -177,39 +173,26 @@ class EpochLog(Logger):
         self.started = time.perf_counter()
         self.val: dict[str, float] = {}
 
-    @property
-    def name(self) -> str:
-        return "log.jsonl"
+    name, version = "log.jsonl", ""
 
-    @property
-    def version(self) -> str:
-        return ""
-
-    def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
-        pass  # config.py and config_origins.txt hold the configuration
+    def log_hyperparams(self, *args: Any, **kwargs: Any) -> None:  # config.py holds them
+        pass
 
     @rank_zero_only
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         epoch = int(metrics.get("epoch", 0)) + 1
         if "train/loss_step" in metrics:
-            self._write(
-                {
-                    "epoch": epoch,
-                    "iter": step,
-                    "loss": metrics["train/loss_step"],
-                    "lr": metrics["train/lr"],
-                    "time": round(time.perf_counter() - self.started, 3),
-                }
-            )
+            loss, lr = metrics["train/loss_step"], metrics["train/lr"]
+            seconds = round(time.perf_counter() - self.started, 3)
+            self._write({"epoch": epoch, "iter": step, "loss": loss, "lr": lr, "time": seconds})
         self.val.update({k[4:]: v for k, v in metrics.items() if k.startswith("val/")})
         if "train/epoch_seconds" in metrics:  # the epoch's end: validation came before it
-            record = {
-                "epoch": epoch,
-                "train_loss": metrics.get("train/loss_epoch"),
-                "lr": metrics["train/epoch_lr"],
-                "val": self.val,
-                "seconds": round(metrics["train/epoch_seconds"], 2),
-            }
+            record: dict[str, Any] = {"epoch": epoch, "train_loss": metrics.get("train/loss_epoch")}
+            record.update(
+                lr=metrics["train/epoch_lr"],
+                val=self.val,
+                seconds=round(metrics["train/epoch_seconds"], 2),
+            )
             self.val = {}
             self._write(record)
             self._summary(record)

@@ -19,7 +19,7 @@ from ..data import ClipDataset, ClipSamples, DefaultSampler, VideoDataset, build
 from ..dataset import LABEL_MAP
 from ..errors import DatasetError
 from ..inference._loader import predict_loader
-from ._checkpoint import Trained, load_trained
+from ..models._checkpoint import Trained, load_trained
 from ._metrics import report
 
 

@@ -28,7 +28,7 @@ from ..errors import ConfigError, MediaError
 from ..models import BaseRecognizer, build_recognizer
 from ..registry import HOOKS, LOOPS, METRICS, OPTIM_WRAPPERS, PARAM_SCHEDULERS, building
 from ._hooks import CheckpointHook, EmptyCacheHook, LoggerHook
-from ._loops import EpochBasedTrainLoop, ValLoop
+from ._loops import EpochBasedTrainLoop
 from ._metrics import AccMetric
 from ._optim import OptimWrapper
 from ._schedulers import ParamScheduler
@@ -72,10 +72,9 @@ def read_settings(cfg: Config) -> Settings:
         raise ConfigError(
             f"train_cfg.type: {train_cfg['type']} cannot train; use EpochBasedTrainLoop"
         )
-    loops = {}
     for name in ("val_cfg", "test_cfg"):
         if data.get(name):
-            loops[name] = LOOPS.build(
+            LOOPS.build(
                 {"type": "ValLoop" if name == "val_cfg" else "TestLoop", **data[name]}, key=name
             )
     wrapper_cfg = dict(data.get("optim_wrapper") or {})
@@ -99,6 +98,8 @@ def read_settings(cfg: Config) -> Settings:
         if hook is None:
             continue
         built[name] = HOOKS.build(hook, key=f"default_hooks.{name}")
+    for index, hook in enumerate(data.get("custom_hooks") or []):  # runtime_findings checked
+        built[f"custom_hooks.{index}"] = HOOKS.build(hook, key=f"custom_hooks.{index}")
     evaluator = METRICS.build(
         dict(data.get("val_evaluator") or {"type": "AccMetric"}), key="val_evaluator"
     )
@@ -119,7 +120,7 @@ def read_settings(cfg: Config) -> Settings:
         deterministic=bool(randomness.get("deterministic", False)),
         ignored=ignored,
         empty_cache=next((h for h in built.values() if isinstance(h, EmptyCacheHook)), None),
-        val_fp16=isinstance(loops.get("val_cfg"), ValLoop) and loops["val_cfg"].fp16,
+        val_fp16=bool((data.get("val_cfg") or {}).get("fp16")),  # built (checked) above
     )
 
 

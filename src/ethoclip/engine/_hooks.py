@@ -64,28 +64,12 @@ class LoggerHook:
 
 
 @dataclass
-class RuntimeInfoHook:
-    pass
+class EveryRunHook:
+    """What every run does anyway, in Lightning's loop; no arguments."""
 
 
-@dataclass
-class IterTimerHook:
-    pass
-
-
-@dataclass
-class ParamSchedulerHook:
-    pass
-
-
-@dataclass
-class DistSamplerSeedHook:
-    pass
-
-
-@dataclass
-class SyncBuffersHook:
-    pass
+RuntimeInfoHook = IterTimerHook = ParamSchedulerHook = EveryRunHook
+DistSamplerSeedHook = SyncBuffersHook = EveryRunHook
 
 
 @dataclass

@@ -36,8 +36,6 @@ class RecognizerModule(pl.LightningModule):
         self.meta = meta  # the checkpoint's "ethoclip" entry, kept current
         self.batch_size = batch_size
         self.notes: list[str] = []
-        self.val_fp16 = False  # val_cfg.fp16: validation under autocast whatever the precision
-        self._epoch_started = time.perf_counter()
         self._outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
 
     # -- every step draws from a seed of its own (dropout, stochastic depth): a resumed run trains
@@ -50,8 +48,8 @@ class RecognizerModule(pl.LightningModule):
         np.random.seed(seed % 2**32)
 
     def on_train_epoch_start(self) -> None:
-        # MMEngine validates after epoch e when e ≥ val_begin and e % val_interval == 0, and after
-        # the last epoch; Lightning asks check_val_every_n_epoch, so it is set per epoch.
+        # MMEngine validates after epoch e ≥ val_begin with e % val_interval == 0, and after the
+        # last; Lightning asks check_val_every_n_epoch, so it is set per epoch.
         epoch = self.current_epoch + 1
         validates = self.settings.train_loop.validates_after(epoch)
         self.trainer.check_val_every_n_epoch = 1 if validates else epoch + 1
@@ -86,7 +84,7 @@ class RecognizerModule(pl.LightningModule):
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         dtype = torch.bfloat16 if self.device.type == "cpu" else torch.float16
-        with torch.autocast(self.device.type, dtype=dtype, enabled=self.val_fp16):
+        with torch.autocast(self.device.type, dtype=dtype, enabled=self.settings.val_fp16):
             scores = self.model.scores(batch["inputs"])
         self._outputs.append((batch["index"].cpu(), scores.float().cpu(), batch["label"].cpu()))
 
@@ -102,17 +100,6 @@ class RecognizerModule(pl.LightningModule):
             self.meta["thresholds"] = best_f1_thresholds(scores, targets)
         epoch = self.current_epoch + 1
         self.meta["metrics"] = {"epoch": epoch, **metrics}
-        hook = self.settings.checkpoint
-        if hook.save_best and metrics:
-            name = next(iter(metrics)) if hook.save_best == "auto" else str(hook.save_best)
-            rule = hook.rule or ("less" if "loss" in name else "greater")
-            best, value = self.meta.get("best"), metrics.get(name)
-            better = value is not None and (
-                best is None
-                or (value > best["value"] if rule == "greater" else value < best["value"])
-            )
-            if better:
-                self.meta["best"] = {"metric": name, "value": value, "epoch": epoch}
         for key, value in metrics.items():  # the same on every process: no reduction
             self.log(f"val/{key}", value, sync_dist=False)
 

@@ -17,10 +17,8 @@ from typing import Any
 
 from ..config import Config, where
 from ..errors import CheckpointError, ConfigError, EthoclipError, MediaError
-from ._checkpoint import new_meta, read_checkpoint
+from ..models._checkpoint import new_meta, read_checkpoint
 from ._experiment import build_experiment, read_settings
-
-LAST = "last.ckpt"
 
 
 class TrainingInterrupted(EthoclipError):
@@ -67,7 +65,7 @@ def _quiet() -> None:
         ".*`weights_only` was not set.*",
         ".*Checkpoint directory .* exists and is not empty.*",
         ".*The number of training batches .* is smaller than the logging interval.*",
-        ".*You're resuming from a checkpoint that ended before the epoch ended.*",
+        ".*You defined a `validation_step` but have no `val_dataloader`.*",
     ):
         warnings.filterwarnings("ignore", message=text)
 
@@ -85,7 +83,7 @@ def _resume_path(options: TrainOptions, settings_resume: bool, work_dir: Path) -
     resume = options.resume if options.resume is not None else (settings_resume or None)
     if resume is None or resume is False:
         return None
-    path = work_dir / LAST if resume is True else Path(str(resume))
+    path = work_dir / "last.ckpt" if resume is True else Path(str(resume))
     if not path.is_file():
         raise CheckpointError(
             f"{path}: no checkpoint to resume from; train without --resume first, or pass the "
@@ -121,29 +119,29 @@ def clean_leftovers(work_dir: Path) -> list[str]:
 
 
 class _WorkersIgnoreSigterm:
-    """A loader worker's start: SIGTERM sent to the whole process group (``timeout`` does
-    that) is the main process's to handle; it then ends its workers in order."""
+    """A loader worker's start. SIGTERM to the whole process group (``timeout`` does that) is
+    the main process's to handle: it ends its workers in order, and a worker thread that finds
+    it gone mid-transfer is expected, not worth a traceback."""
 
     def __init__(self, then: Any) -> None:
         self.then = then
 
     def __call__(self, worker_id: int) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        threading.excepthook = _lost_connections_are_quiet
+        threading.excepthook = lambda a: (
+            None
+            if issubclass(a.exc_type, ConnectionError | EOFError)
+            else threading.__excepthook__(a)
+        )
         if self.then is not None:
             self.then(worker_id)
 
 
-def _lost_connections_are_quiet(args: Any) -> None:
-    """In a worker, a thread that hands tensors to the main process finds it gone when
-    training stops mid-transfer: expected, not worth a traceback."""
-    if not issubclass(args.exc_type, ConnectionError | EOFError):
-        threading.__excepthook__(args)
-
-
 @contextmanager
-def _stop_on_sigterm() -> Iterator[list[int]]:
+def _stop_on_sigterm(*loaders: Any) -> Iterator[list[int]]:
     """SIGTERM (``timeout``, ``kill``, a cluster's scheduler) stops training as Ctrl-C does."""
+    for loader in (x for x in loaders if x is not None):
+        loader.worker_init_fn = _WorkersIgnoreSigterm(loader.worker_init_fn)
     received: list[int] = []
 
     def handler(signum: int, frame: Any) -> None:
@@ -156,8 +154,6 @@ def _stop_on_sigterm() -> Iterator[list[int]]:
         yield received
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if received:  # the workers got it too: their ends are expected, not a loader error
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
 
 
 def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = None) -> TrainResult:
@@ -205,7 +201,6 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
     )
     batch_size = int(experiment.train_loader.batch_size or 1)
     module = RecognizerModule(experiment.model, settings, meta, batch_size)
-    module.val_fp16 = settings.val_fp16
     accelerator = options.accelerator
     device_kind = (
         "cuda"
@@ -244,8 +239,7 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
     epoch_start = EpochStart()
     callbacks.append(epoch_start)  # last: it holds the other callbacks' state too
     if settings.empty_cache is not None:
-        cache = settings.empty_cache
-        callbacks.append(EmptyCache(cache.before_epoch, cache.after_epoch, cache.after_iter))
+        callbacks.append(EmptyCache(settings.empty_cache))
     trainer = pl.Trainer(
         default_root_dir=str(work_dir),
         max_epochs=loop.max_epochs,
@@ -279,11 +273,8 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
         )
         if settings.ignored:
             console.print(f"ignored (only MMEngine reads them): {', '.join(settings.ignored)}")
-    for loader in (experiment.train_loader, experiment.val_loader):
-        if loader is not None:
-            loader.worker_init_fn = _WorkersIgnoreSigterm(loader.worker_init_fn)
     try:
-        with _stop_on_sigterm() as signalled:
+        with _stop_on_sigterm(experiment.train_loader, experiment.val_loader) as signalled:
             trainer.fit(
                 module,
                 train_dataloaders=experiment.train_loader,
@@ -302,6 +293,8 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
         if not (signalled or isinstance(exc, KeyboardInterrupt | SystemExit)):
             raise
         _interrupted(trainer, epoch_start, cfg, work_dir)
+    for note in module.notes:
+        console.print(f"note: {note}")
     checkpoints = sorted(work_dir.glob("*.ckpt"))
     return TrainResult(
         work_dir=work_dir,
@@ -309,22 +302,15 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
         best=module.meta.get("best"),
         metrics=dict(module.meta.get("metrics") or {}),
         checkpoints=checkpoints,
-        notes=_print_notes(module.notes, console),
+        notes=module.notes,
     )
 
 
-def _print_notes(notes: list[str], console: Any) -> list[str]:
-    for note in notes:
-        console.print(f"note: {note}")
-    return notes
-
-
 def _interrupted(trainer: Any, epoch_start: Any, cfg: Config, work_dir: Path) -> None:
-    path = work_dir / "interrupted.ckpt"
-    epoch = trainer.current_epoch + 1
-    if not trainer.is_global_zero or not epoch_start.write(path):
-        raise TrainingInterrupted(f"interrupted in epoch {epoch}, before anything to save")
-    raise TrainingInterrupted(
-        f"interrupted in epoch {epoch}; saved {path}, the state that epoch started from: resume "
-        f"with 'ethoclip train {cfg.filename} --work-dir {work_dir} --resume {path}'"
-    ) from None
+    path, epoch = work_dir / "interrupted.ckpt", trainer.current_epoch + 1
+    if trainer.is_global_zero and epoch_start.write(path):
+        raise TrainingInterrupted(
+            f"interrupted in epoch {epoch}; saved {path}, the state that epoch started from: "
+            f"resume with 'ethoclip train {cfg.filename} --work-dir {work_dir} --resume {path}'"
+        ) from None
+    raise TrainingInterrupted(f"interrupted in epoch {epoch}, before anything to save")

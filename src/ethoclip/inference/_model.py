@@ -107,7 +107,7 @@ def _recognizer_scorer(
 
 
 def from_checkpoint(path: str, device: torch.device) -> ClipModel:
-    from ..engine import load_trained
+    from ..models._checkpoint import load_trained
 
     trained = load_trained(path, device=device)
     pre = trained.preprocessing

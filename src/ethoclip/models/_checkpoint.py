@@ -19,7 +19,8 @@ import torch
 
 from .. import __version__
 from ..errors import CheckpointError
-from ..models import BaseRecognizer, build_recognizer
+from ._build import build_recognizer
+from ._recognizers import BaseRecognizer
 
 FORMAT = 1
 
