@@ -194,13 +194,14 @@ def test_every_registry_entry_loads() -> None:
 
 
 def test_no_import_runs_back_up_to_the_cli() -> None:
-    """Imports point one way: cli → engine/inference → models/data → config → dataset."""
+    """Imports point one way: cli → engine/inference → models/data → config → dataset. (The
+    entry points, ``_entry.py`` and ``__main__.py``, sit above the cli and start it.)"""
     src = Path(__file__).resolve().parents[1] / "src" / "ethoclip"
     upward = [
         f"{path.relative_to(src)}:{number}"
         for path in src.rglob("*.py")
-        if "cli" not in path.relative_to(src).parts
+        if path.relative_to(src).parts[0] not in ("cli", "_entry.py", "__main__.py")
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if "from ..cli" in line or "from ethoclip.cli" in line or "from .cli" in line
+        if "from ..cli" in line or "ethoclip.cli" in line
     ]
     assert not upward, upward
