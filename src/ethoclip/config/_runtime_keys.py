@@ -67,9 +67,28 @@ CUSTOM_HOOKS = ("EmptyCacheHook",)
 
 
 def runtime_findings(data: Mapping[str, Any]) -> list[str]:
-    """Refuse what ``train`` refuses (a ``ConfigError`` naming the key); return the keys it
+    """Refuse what ``train`` refuses (a ``ConfigError`` naming each key); return the keys it
     ignores (``default_hooks.logger.ignore_last``), for the list of ignored keys."""
-    ignored: list[str] = []
+    problems, ignored = _walk(data)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return [key for key, _ in ignored]
+
+
+def runtime_problems(data: Mapping[str, Any]) -> list[str]:
+    """What ``train`` would refuse among the runtime keys, one message each (for the
+    validation pass before training)."""
+    return _walk(data)[0]
+
+
+def runtime_notes(data: Mapping[str, Any]) -> list[str]:
+    """The accepted keys that change nothing, in words."""
+    return [f"{key}: accepted and ignored ({why})" for key, why in _walk(data)[1]]
+
+
+def _walk(data: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
+    problems: list[str] = []
+    ignored: list[tuple[str, str]] = []
     hooks = data.get("default_hooks") or {}
     places: list[tuple[str, Any]] = [(f"default_hooks.{k}", v) for k, v in hooks.items()]
     places += [(name, data.get(name)) for name in ("val_cfg", "test_cfg")]
@@ -77,7 +96,7 @@ def runtime_findings(data: Mapping[str, Any]) -> list[str]:
     for index, hook in enumerate(custom if isinstance(custom, list | tuple) else [custom]):
         kind = hook.get("type") if isinstance(hook, Mapping) else hook
         if kind not in CUSTOM_HOOKS:
-            raise ConfigError(
+            problems.append(
                 f"custom_hooks.{index}: {kind} is not a hook ethoclip runs (of custom hooks it "
                 f"runs {', '.join(CUSTOM_HOOKS)}); remove it"
             )
@@ -92,10 +111,10 @@ def runtime_findings(data: Mapping[str, Any]) -> list[str]:
             if found is None:
                 continue  # not this table's business: the builder checks unknown arguments
             if found.does == IGNORED:
-                ignored.append(f"{place}.{arg}")
+                ignored.append((f"{place}.{arg}", found.why))
             elif found.does == REFUSED and value not in found.allowed:
-                raise ConfigError(
+                problems.append(
                     f"{place}.{arg}: {value!r} is not supported ({found.why}); "
                     f"remove it or set it to {found.allowed[0]!r}"
                 )
-    return ignored
+    return problems, ignored
