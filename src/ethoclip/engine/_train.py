@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -118,21 +117,16 @@ def clean_leftovers(work_dir: Path) -> list[str]:
     return [p.name for p in found]
 
 
-class _WorkersIgnoreSigterm:
-    """A loader worker's start. SIGTERM to the whole process group (``timeout`` does that) is
-    the main process's to handle: it ends its workers in order, and a worker thread that finds
-    it gone mid-transfer is expected, not worth a traceback."""
+class _WorkersEndOnSigterm:
+    """A loader worker's start. SIGTERM to the whole process group (``timeout`` does that)
+    ends a worker at once and quietly: stopping is the main process's to report (and the
+    loader's own shutdown ends workers with SIGTERM too)."""
 
     def __init__(self, then: Any) -> None:
         self.then = then
 
     def __call__(self, worker_id: int) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        threading.excepthook = lambda a: (
-            None
-            if issubclass(a.exc_type, ConnectionError | EOFError)
-            else threading.__excepthook__(a)
-        )
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
         if self.then is not None:
             self.then(worker_id)
 
@@ -141,7 +135,7 @@ class _WorkersIgnoreSigterm:
 def _stop_on_sigterm(*loaders: Any) -> Iterator[list[int]]:
     """SIGTERM (``timeout``, ``kill``, a cluster's scheduler) stops training as Ctrl-C does."""
     for loader in (x for x in loaders if x is not None):
-        loader.worker_init_fn = _WorkersIgnoreSigterm(loader.worker_init_fn)
+        loader.worker_init_fn = _WorkersEndOnSigterm(loader.worker_init_fn)
     received: list[int] = []
 
     def handler(signum: int, frame: Any) -> None:
