@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 from ethoclip.config import Config
-from ethoclip.engine._checkpoint import new_meta
 from ethoclip.engine._experiment import build_experiment, read_settings
+from ethoclip.models._checkpoint import new_meta
 
 TINY = """\
 data_root = {data!r}

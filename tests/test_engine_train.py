@@ -16,7 +16,7 @@ from ethoclip.cli import main
 from ethoclip.config import Config
 from ethoclip.engine import TrainingInterrupted, TrainOptions, load_trained, read_checkpoint, train
 from ethoclip.engine._evaluate import evaluate
-from ethoclip.errors import CheckpointError, ConfigError, DatasetError
+from ethoclip.errors import CheckpointError, ConfigError, DatasetError, MediaError
 
 TINY = """\
 _base_ = ['ethoclip::_base_/default_runtime.py']
@@ -129,31 +129,98 @@ def test_validation_starts_at_val_begin_every_val_interval(tiny: Path, tmp_path:
     assert validated == [2, 4, 5]  # MMEngine: e ≥ val_begin and e % interval == 0, and the last
 
 
-def test_a_resumed_run_ends_as_an_uninterrupted_one(
-    tiny: Path, trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from ethoclip.engine import _callbacks
-
-    original = _callbacks.EpochEnd.on_train_epoch_end
-
-    def stop_after_two(self: object, trainer: object, module: object) -> None:
-        original(self, trainer, module)  # type: ignore[arg-type]
-        if trainer.current_epoch + 1 == 2:  # type: ignore[attr-defined]
-            raise KeyboardInterrupt  # Ctrl-C after epoch 2's checkpoints
-
-    work = tmp_path / "w"
-    monkeypatch.setattr(_callbacks.EpochEnd, "on_train_epoch_end", stop_after_two)
-    with pytest.raises(
-        TrainingInterrupted, match=r"interrupted; resume with .*--resume .*interrupted\.ckpt"
-    ):
-        run(tiny, work)
-    assert (work / "interrupted.ckpt").is_file()
-    monkeypatch.setattr(_callbacks.EpochEnd, "on_train_epoch_end", original)
-    run(tiny, work, resume=str(work / "epoch_2.ckpt"))
+def same_run(work: Path, trained: Path) -> None:
     done, clean = read_checkpoint(work / "last.ckpt"), read_checkpoint(trained / "last.ckpt")
     assert done["ethoclip"]["metrics"] == clean["ethoclip"]["metrics"]  # the same validation
     for key, value in clean["state_dict"].items():
         assert torch.equal(done["state_dict"][key], value), key  # the same weights, bit for bit
+
+
+def test_a_resumed_run_ends_as_an_uninterrupted_one(
+    tiny: Path, trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the middle of epoch 2 (5 batches an epoch: the 8th batch): interrupted.ckpt
+    resumes to the same weights as an unbroken run; so does the epoch checkpoint before it."""
+    from ethoclip.engine._module import RecognizerModule
+
+    original = RecognizerModule.training_step
+
+    def stop_mid_epoch(self: RecognizerModule, batch: dict, batch_idx: int) -> torch.Tensor:
+        if self.global_step == 7:
+            raise KeyboardInterrupt
+        return original(self, batch, batch_idx)
+
+    work = tmp_path / "w"
+    monkeypatch.setattr(RecognizerModule, "training_step", stop_mid_epoch)
+    with pytest.raises(
+        TrainingInterrupted,
+        match=r"interrupted in epoch 2; saved .*interrupted\.ckpt, the state that epoch started "
+        r"from: resume with .*--resume .*interrupted\.ckpt",
+    ):
+        run(tiny, work)
+    assert read_checkpoint(work / "interrupted.ckpt")["ethoclip"]["epoch"] == 1
+    assert not list(work.glob(".*"))  # no temporary files left
+    monkeypatch.setattr(RecognizerModule, "training_step", original)
+    again = tmp_path / "again"
+    shutil.copytree(work, again)
+    run(tiny, work, resume=str(work / "interrupted.ckpt"))
+    same_run(work, trained)
+    run(tiny, again, resume=str(again / "epoch_1.ckpt"))
+    same_run(again, trained)
+
+
+def test_sigterm_stops_within_seconds_with_one_line_and_a_checkpoint(
+    tiny: Path, tmp_path: Path
+) -> None:
+    """As `timeout` does: SIGTERM to the whole process group, loader workers included."""
+    import os
+    import signal
+    import time
+
+    work = tmp_path / "w"
+    args = [sys.executable, "-m", "ethoclip", "train", str(tiny), "--work-dir", str(work)]
+    args += ["--no-progress", "--cfg-options", "train_dataloader.num_workers=2"]
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    log = work / "log.jsonl"
+    while proc.poll() is None and not (log.is_file() and '"epoch": 2' in log.read_text()):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGTERM)
+    # A hang guard only (generous: the process is normally gone within a second or two).
+    _, err = proc.communicate(timeout=1800)
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "interrupted in epoch 2; saved" in err
+    assert read_checkpoint(work / "interrupted.ckpt")["ethoclip"]["epoch"] == 1
+
+
+def test_resume_refuses_damaged_and_foreign_checkpoints(
+    tiny: Path, trained: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "last.ckpt").write_bytes((trained / "last.ckpt").read_bytes()[:5000])  # truncated
+    with pytest.raises(CheckpointError, match=r"last\.ckpt: not a checkpoint"):
+        run(tiny, work, resume=True)
+    with pytest.raises(
+        CheckpointError, match=r"last\.ckpt: a checkpoint of another model or label set"
+    ):
+        run(tiny, work, "model.backbone.widths=(4, 6)", resume=str(trained / "last.ckpt"))
+
+
+def test_leftovers_of_a_killed_run_are_removed_and_named(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ethoclip.engine._train import clean_leftovers
+
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / ".epoch_1.ckpt.tmp").write_bytes(b"half")
+    (work / ".curves.tmp.png").write_bytes(b"half")
+    (work / "keep.txt").write_text("mine")
+    assert clean_leftovers(work) == [".curves.tmp.png", ".epoch_1.ckpt.tmp"]
+    assert [p.name for p in work.iterdir()] == ["keep.txt"]
 
 
 def test_a_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(
@@ -299,7 +366,7 @@ def test_two_process_ddp_on_cpu(tiny: Path, tmp_path: Path) -> None:
         ],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=2 * 3600,  # a hang guard only (a two-process run takes about a minute)
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -314,3 +381,184 @@ def test_two_process_ddp_on_cpu(tiny: Path, tmp_path: Path) -> None:
     whole = evaluate(work / "last.ckpt", workers=0)
     assert whole["clips"] == 17
     assert meta["metrics"]["acc/mean_average_precision"] == pytest.approx(whole["mAP"], abs=1e-6)
+
+
+ONE_EPOCH = (
+    "train_cfg.max_epochs=1",
+    "val_dataloader=None",
+    "default_hooks.checkpoint.save_best=None",
+)
+
+
+def test_accumulative_counts_steps_the_optimizer_every_k_batches(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethoclip.engine._module import RecognizerModule
+
+    stepped: list[int] = []
+    original = RecognizerModule.optimizer_step
+
+    def record(self: RecognizerModule, epoch: int, batch_idx: int, *args: object) -> None:
+        stepped.append(batch_idx)
+        original(self, epoch, batch_idx, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RecognizerModule, "optimizer_step", record)
+    options = ("train_dataloader.batch_size=4", "optim_wrapper.accumulative_counts=3")
+    run(tiny, tmp_path / "w", *ONE_EPOCH, *options)  # 40 clips: 10 batches
+    # Every third batch, and the epoch's last (Lightning steps the remainder at an epoch's end;
+    # MMEngine carries it into the next epoch).
+    assert stepped == [2, 5, 8, 9]
+    assert read_checkpoint(tmp_path / "w" / "last.ckpt")["global_step"] == 4
+
+
+def test_auto_scale_lr_scales_by_the_batch_size_ratio(tiny: Path, tmp_path: Path) -> None:
+    options = ("auto_scale_lr.enable=True", "auto_scale_lr.base_batch_size=32")
+    run(tiny, tmp_path / "w", *ONE_EPOCH, *options)
+    first = next(r for r in records(tmp_path / "w") if "iter" in r)
+    assert first["lr"] == pytest.approx(0.01 * 8 / 32)  # lr × batch 8 (× 1 process) / base 32
+
+
+def test_clip_grad_bounds_the_gradient_norm(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethoclip.engine._module import RecognizerModule
+
+    norms: list[float] = []
+
+    def measure(self: RecognizerModule, *args: object) -> None:  # after the step: grads kept
+        grads = [p.grad.flatten() for p in self.model.parameters() if p.grad is not None]
+        norms.append(float(torch.cat(grads).norm()))
+
+    monkeypatch.setattr(RecognizerModule, "on_train_batch_end", measure, raising=False)
+    run(tiny, tmp_path / "a", *ONE_EPOCH, "optim_wrapper.clip_grad=None")
+    unclipped, norms[:] = list(norms), []
+    run(tiny, tmp_path / "b", *ONE_EPOCH, "optim_wrapper.clip_grad.max_norm=0.01")
+    assert len(norms) == len(unclipped) == 5
+    assert min(unclipped) > 0.01  # so clipping had something to do
+    assert max(norms) <= 0.01 * (1 + 1e-5)
+
+
+def test_amp_trains_in_bfloat16_on_cpu_and_val_cfg_fp16_validates_so(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethoclip.models._heads import BaseHead
+
+    seen: set[tuple[bool, torch.dtype]] = set()
+    original = BaseHead.forward
+
+    def spy(self: BaseHead, x: torch.Tensor, num_segs: int = 1) -> torch.Tensor:
+        out = original(self, x, num_segs)
+        seen.add((self.training, out.dtype))
+        return out
+
+    monkeypatch.setattr(BaseHead, "forward", spy)
+    run(tiny, tmp_path / "a", *ONE_EPOCH, amp=True, accelerator="cpu")
+    assert seen == {(True, torch.bfloat16)}
+    seen.clear()
+    options = ("train_cfg.max_epochs=1", "val_cfg.fp16=True")
+    run(tiny, tmp_path / "b", *options, accelerator="cpu")
+    assert seen == {(True, torch.float32), (False, torch.bfloat16)}
+
+
+def test_num_nodes_reaches_lightning(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lightning.pytorch as pl
+
+    class Stop(Exception):
+        pass
+
+    given: dict[str, object] = {}
+
+    def capture(self: object, **kwargs: object) -> None:
+        given.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(pl.Trainer, "__init__", capture)
+    args = ["train", str(tiny), "--work-dir", str(tmp_path / "w"), "--accelerator", "cpu"]
+    with pytest.raises(Stop):
+        main([*args, "--num-nodes", "3", "--devices", "2"])
+    assert given["num_nodes"] == 3 and given["devices"] == 2 and given["strategy"] == "ddp"
+
+
+def test_empty_cache_hook_acts(tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []  # who called it (Lightning calls it once too, at teardown)
+    monkeypatch.setattr(
+        torch.cuda, "empty_cache", lambda: calls.append(sys._getframe(1).f_globals["__name__"])
+    )
+    cfg = Config.fromfile(tiny, list(ONE_EPOCH))
+    cfg.custom_hooks = [{"type": "EmptyCacheHook", "after_iter": True, "after_epoch": False}]
+    train(cfg, TrainOptions(work_dir=tmp_path / "w", progress_bar=False))
+    assert calls.count("ethoclip.engine._callbacks") == 5  # after each of the 5 iterations
+
+
+def test_scores_come_from_the_head_in_validation_test_and_prediction(
+    tiny: Path, trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethoclip.inference import load_model
+    from ethoclip.models._heads import BaseHead
+
+    callers: list[bool] = []
+    original = BaseHead.scores
+
+    def spy(self: BaseHead, logits: torch.Tensor) -> torch.Tensor:
+        callers.append(True)
+        return original(self, logits)
+
+    monkeypatch.setattr(BaseHead, "scores", spy)
+    run(tiny, tmp_path / "w", "train_cfg.max_epochs=1")
+    assert len(callers) == 3  # the 17 val clips in batches of 8
+    evaluate(trained / "last.ckpt", workers=0, batch_size=4)
+    assert len(callers) == 3 + 5  # …and in batches of 4
+    model = load_model(str(trained / "last.ckpt"), device="cpu")
+    scores = model.score(torch.zeros(2, 1, 3, 4, 32, 32, dtype=torch.uint8))
+    assert len(callers) == 9 and scores.shape == (2, 6)
+
+
+def test_a_damaged_clip_met_in_training_is_one_line_advising_prepare(
+    tiny: Path, demo_dataset: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "ds"
+    shutil.copytree(demo_dataset, data)
+    clip = data / (data / "train.txt").read_text().split()[0]
+    clip.write_bytes(clip.read_bytes()[:3000])  # a copy that did not finish
+    cfg = Config.fromfile(tiny, [*ONE_EPOCH, "train_dataloader.num_workers=2"])
+    cfg.train_dataloader.dataset.data_root = str(data)
+    with pytest.raises(MediaError) as caught:
+        train(cfg, TrainOptions(work_dir=tmp_path / "w", progress_bar=False))
+    message = str(caught.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert message.startswith(f"{clip}: cannot be read as a video")
+    assert message.endswith("run prepare again: it re-cuts damaged clips")
+
+
+def test_hook_and_loop_arguments_act_or_are_refused_or_listed_by_name(tiny: Path) -> None:
+    from dataclasses import fields
+
+    from ethoclip.config._runtime_keys import RUNTIME_KEYS
+    from ethoclip.engine import read_settings
+    from ethoclip.registry import HOOKS, LOOPS
+
+    # The table decides every argument each hook and loop takes: a new one must be decided.
+    for name, table in RUNTIME_KEYS.items():
+        target = (HOOKS if name.endswith("Hook") else LOOPS).get(name)
+        assert {f.name for f in fields(target)} == set(table), name
+    refused = {
+        "default_hooks.checkpoint.out_dir='/elsewhere'": r"default_hooks\.checkpoint\.out_dir: '/elsewhere' is not supported \(checkpoints go in the work dir; use --work-dir\)",
+        "default_hooks.logger.out_dir='/x'": r"default_hooks\.logger\.out_dir: '/x' is not supported",
+        "default_hooks.logger.log_metric_by_epoch=False": r"log_metric_by_epoch: False is not supported",
+        "default_hooks.checkpoint.by_epoch=False": r"checkpoint\.by_epoch: False is not supported",
+    }
+    for option, message in refused.items():
+        with pytest.raises(ConfigError, match=message):
+            read_settings(Config.fromfile(tiny, [option]))
+    cfg = Config.fromfile(tiny)
+    cfg.custom_hooks = [{"type": "EMAHook"}]
+    with pytest.raises(
+        ConfigError,
+        match=r"custom_hooks\.0: EMAHook is not a hook ethoclip runs \(of custom hooks it runs "
+        r"EmptyCacheHook\); remove it",
+    ):
+        read_settings(cfg)
+    settings = read_settings(Config.fromfile(tiny, ["default_hooks.logger.ignore_last=False"]))
+    assert "default_hooks.logger.ignore_last" in settings.ignored

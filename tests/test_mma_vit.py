@@ -300,7 +300,7 @@ def test_every_wheel_config_of_the_families_builds_mmaction2s_network(
 
 def test_a_trained_model_rebuilds_without_its_init_cfg_weights() -> None:
     """A checkpoint holds the weights: rebuilding it must not fetch ``init_cfg``'s file."""
-    from ethoclip.engine._checkpoint import rebuild_spec
+    from ethoclip.models._checkpoint import rebuild_spec
 
     arch = {"embed_dims": 8, "num_layers": 2, "num_heads": 1, "downscale_indices": [1]}
     backbone = {"type": "MViT", "arch": arch, "spatial_size": 32, "temporal_size": 4}

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, Origin, shipped_configs
+from ..config import Config, where
 from ..errors import ConfigError
 from ._common import add_command
 
@@ -93,20 +93,6 @@ def load_checked(
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return cfg
-
-
-def where(origin: Origin | None) -> str:
-    """An origin as a person reads it: shipped configs as ethoclip::…, others relative."""
-    if origin is None:
-        return "?"
-    text = str(origin)
-    shipped = str(shipped_configs()) + os.sep
-    if text.startswith(shipped):
-        return "ethoclip::" + text[len(shipped) :]
-    try:
-        return os.path.relpath(text) if Path(origin.source).is_absolute() else text
-    except ValueError:
-        return text
 
 
 def _value(value: Any) -> str:

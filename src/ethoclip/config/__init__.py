@@ -8,7 +8,7 @@ here: reading a config is fast and runs anywhere.
 from ._check import IGNORED, USED, check_config
 from ._config import Config, format_python
 from ._dict import ConfigDict, to_config, to_plain
-from ._load import PACKAGE_PREFIX, Origin, resolve_path, shipped_configs
+from ._load import PACKAGE_PREFIX, Origin, resolve_path, shipped_configs, where
 from ._options import parse_cfg_options, parse_value
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "shipped_configs",
     "to_config",
     "to_plain",
+    "where",
 ]

@@ -58,6 +58,21 @@ def shipped_configs() -> Path:
     return Path(str(files("ethoclip").joinpath("configs")))
 
 
+def where(origin: Origin | None) -> str:
+    """An origin as a person reads it: shipped configs as ethoclip::…, other files relative to
+    the current directory, command-line options as they are."""
+    if origin is None:
+        return "?"
+    text = str(origin)
+    shipped = str(shipped_configs()) + os.sep
+    if text.startswith(shipped):
+        return PACKAGE_PREFIX + text[len(shipped) :]
+    try:
+        return os.path.relpath(text) if Path(origin.source).is_absolute() else text
+    except ValueError:  # another drive (Windows): no relative path
+        return text
+
+
 def resolve_path(name: str | os.PathLike[str], relative_to: Path | None = None) -> Path:
     """A config path: ``ethoclip::x.py`` (shipped), absolute, or relative to ``relative_to``."""
     text = str(name)

@@ -21,7 +21,8 @@ class ListEntry:
 
 
 def read_list_file(path: str | os.PathLike[str], *, delimiter: str = " ") -> list[ListEntry]:
-    """Every line of a list file; all problems at once, each with its line number."""
+    """Every line of a list file (``path`` is the file: a folder has several, one per split);
+    all problems at once, each with its line number."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

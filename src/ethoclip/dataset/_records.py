@@ -106,12 +106,25 @@ def manifest_text(records: Iterable[ClipRecord]) -> str:
     return "".join(json.dumps(r.to_json()) + "\n" for r in records)
 
 
-def read_manifest(dataset_dir: str | os.PathLike[str]) -> list[ClipRecord]:
-    """The clip records of a dataset made by ``prepare``, with a clear error otherwise."""
-    folder = Path(dataset_dir)
-    path = folder / MANIFEST
-    if not path.is_file():
-        raise DatasetError(f"{folder}: no {MANIFEST}; pass a folder made by 'ethoclip prepare'")
+def dataset_file(path: str | os.PathLike[str], name: str) -> Path:
+    """The readers' one convention: ``path`` is a dataset folder (its file ``name`` is read)
+    or the file itself; an error says which was looked for."""
+    path = Path(path)
+    found = path / name if path.is_dir() else path
+    if not found.is_file():
+        where = (
+            f"no {name} in {path}" if path.is_dir() else f"no such file (nor a folder with {name})"
+        )
+        raise DatasetError(
+            f"{path}: {where}; pass a folder made by 'ethoclip prepare', or its {name}"
+        )
+    return found
+
+
+def read_manifest(dataset: str | os.PathLike[str]) -> list[ClipRecord]:
+    """The clip records of a dataset made by ``prepare``: ``dataset`` is its folder or its
+    ``manifest.jsonl``."""
+    path = dataset_file(dataset, MANIFEST)
     records = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -129,8 +142,9 @@ def read_manifest(dataset_dir: str | os.PathLike[str]) -> list[ClipRecord]:
 
 
 def read_label_map(path: str | os.PathLike[str]) -> list[str]:
-    """Class names, one per line (line i = class id i), as MMAction2 label maps are."""
-    path = Path(path)
+    """Class names, one per line (line i = class id i), as MMAction2 label maps are: ``path``
+    is the label file (any name) or a dataset folder with ``label_map.txt``."""
+    path = dataset_file(path, LABEL_MAP) if Path(path).is_dir() else Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:

@@ -1,7 +1,7 @@
 """Training and evaluation: Lightning runs the loop, torchmetrics the metrics; the MMAction2
 vocabulary of config files maps onto both. Only ``engine`` and ``cli`` unpack configs."""
 
-from ._checkpoint import Trained, load_trained, read_checkpoint
+from ..models._checkpoint import Trained, load_trained, read_checkpoint
 from ._experiment import Experiment, Settings, build_experiment, read_settings
 from ._metrics import (
     AccMetric,

@@ -18,9 +18,9 @@ from torch.utils.data import DataLoader
 from ..data import ClipDataset, ClipSamples, DefaultSampler, VideoDataset, build_dataset, collate
 from ..dataset import LABEL_MAP
 from ..errors import DatasetError
+from ..inference._loader import predict_loader
+from ..models._checkpoint import Trained, load_trained
 from ..preflight._classes import class_order, describe_order
-from ._callbacks import predict_loader
-from ._checkpoint import Trained, load_trained
 from ._metrics import report
 
 
@@ -151,7 +151,8 @@ def evaluate(
         else None
     )
     notes = []
-    _, scores, targets = predict_loader(trained.model, loader, target)
+    fp16 = bool((trained.meta["config"].get("test_cfg") or {}).get("fp16"))
+    _, scores, targets = predict_loader(trained.model, loader, target, fp16=fp16)
     if order is not None:
         targets = _remap_targets(targets, order, trained.multi_label)
         notes.append(

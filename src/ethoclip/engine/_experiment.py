@@ -14,6 +14,7 @@ from typing import Any
 from torch.utils.data import DataLoader
 
 from ..config import Config, check_config, to_plain
+from ..config._runtime_keys import runtime_findings
 from ..data import (
     ClipDataset,
     ClipSamples,
@@ -26,7 +27,7 @@ from ..dataset import MANIFEST, read_manifest
 from ..errors import ConfigError, MediaError
 from ..models import BaseRecognizer, build_recognizer
 from ..registry import HOOKS, LOOPS, METRICS, OPTIM_WRAPPERS, PARAM_SCHEDULERS, building
-from ._hooks import CheckpointHook, LoggerHook
+from ._hooks import CheckpointHook, EmptyCacheHook, LoggerHook
 from ._loops import EpochBasedTrainLoop
 from ._metrics import AccMetric
 from ._optim import OptimWrapper
@@ -53,11 +54,13 @@ class Settings:
     seed: int
     deterministic: bool
     ignored: list[str] = field(default_factory=list)
+    empty_cache: EmptyCacheHook | None = None
+    val_fp16: bool = False
 
 
 def read_settings(cfg: Config) -> Settings:
     data = cfg.to_dict()
-    ignored = check_config(data)
+    ignored = check_config(data) + runtime_findings(data)
     with building("train_cfg"):
         train_cfg = dict(data.get("train_cfg") or {})
         if "max_epochs" not in train_cfg:
@@ -95,9 +98,8 @@ def read_settings(cfg: Config) -> Settings:
         if hook is None:
             continue
         built[name] = HOOKS.build(hook, key=f"default_hooks.{name}")
-    if data.get("custom_hooks"):
-        kinds = ", ".join(str(h.get("type")) for h in data["custom_hooks"])
-        raise ConfigError(f"custom_hooks: ethoclip runs no custom hooks ({kinds}); remove them")
+    for index, hook in enumerate(data.get("custom_hooks") or []):  # runtime_findings checked
+        built[f"custom_hooks.{index}"] = HOOKS.build(hook, key=f"custom_hooks.{index}")
     evaluator = METRICS.build(
         dict(data.get("val_evaluator") or {"type": "AccMetric"}), key="val_evaluator"
     )
@@ -117,6 +119,8 @@ def read_settings(cfg: Config) -> Settings:
         seed=int(randomness["seed"]) if randomness.get("seed") is not None else 0,
         deterministic=bool(randomness.get("deterministic", False)),
         ignored=ignored,
+        empty_cache=next((h for h in built.values() if isinstance(h, EmptyCacheHook)), None),
+        val_fp16=bool((data.get("val_cfg") or {}).get("fp16")),  # built (checked) above
     )
 
 

@@ -1,7 +1,8 @@
 """``default_hooks``: MMEngine's hooks, as settings the trainer reads.
 
-``CheckpointHook`` and ``LoggerHook`` change what happens; the others name what every run
-does anyway (scheduler steps, sampler seeding, buffer sync …) and take their usual arguments.
+``CheckpointHook``, ``LoggerHook`` and ``EmptyCacheHook`` change what happens; the others name
+what every run does anyway (scheduler steps, sampler seeding, buffer sync …). What ``train``
+does with each argument (acts, ignores, refuses) is ``config/_runtime_keys.py``'s table.
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ class CheckpointHook:
     save_param_scheduler: bool = True
 
     def __post_init__(self) -> None:
-        if not self.by_epoch:
-            raise config_error("by_epoch", "checkpoints are saved per epoch (by_epoch=True)")
         if not isinstance(self.interval, int) or self.interval < 1:
             raise config_error("interval", f"must be a whole number ≥ 1 (got {self.interval!r})")
         if (
@@ -48,11 +47,6 @@ class CheckpointHook:
             if len(self.save_best) != 1:
                 raise config_error("save_best", "one metric at a time")
             self.save_best = self.save_best[0]
-        if not (self.save_optimizer and self.save_param_scheduler):
-            raise config_error(
-                "save_optimizer",
-                "checkpoints always hold the optimizer and scheduler (they must resume)",
-            )
 
 
 @dataclass
@@ -70,28 +64,12 @@ class LoggerHook:
 
 
 @dataclass
-class RuntimeInfoHook:
-    pass
+class EveryRunHook:
+    """What every run does anyway, in Lightning's loop; no arguments."""
 
 
-@dataclass
-class IterTimerHook:
-    pass
-
-
-@dataclass
-class ParamSchedulerHook:
-    pass
-
-
-@dataclass
-class DistSamplerSeedHook:
-    pass
-
-
-@dataclass
-class SyncBuffersHook:
-    pass
+RuntimeInfoHook = IterTimerHook = ParamSchedulerHook = EveryRunHook
+DistSamplerSeedHook = SyncBuffersHook = EveryRunHook
 
 
 @dataclass

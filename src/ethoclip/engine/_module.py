@@ -1,18 +1,23 @@
-"""The training step, the optimizer and the schedule, top to bottom (Lightning runs the loop)."""
+"""The training step, the validation step, the optimizer and the schedule, top to bottom
+(Lightning runs the loops; ``_callbacks`` says one epoch's order)."""
 
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
+import torch.distributed as dist
 
 from ..errors import EthoclipError
+from ..inference._loader import gather_scores
 from ..models import BaseRecognizer
 from ..registry import PARAM_SCHEDULERS
 from ._experiment import Settings
+from ._metrics import best_f1_thresholds, class_evidence
 from ._optim import build_optimizer
 from ._schedulers import lambda_scheduler
 
@@ -31,6 +36,7 @@ class RecognizerModule(pl.LightningModule):
         self.meta = meta  # the checkpoint's "ethoclip" entry, kept current
         self.batch_size = batch_size
         self.notes: list[str] = []
+        self._outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
 
     # -- every step draws from a seed of its own (dropout, stochastic depth): a resumed run trains
     # exactly as an unbroken one, whatever else touched the random state in between (Lightning
@@ -40,6 +46,14 @@ class RecognizerModule(pl.LightningModule):
         torch.manual_seed(seed)
         random.seed(seed)
         np.random.seed(seed % 2**32)
+
+    def on_train_epoch_start(self) -> None:
+        # MMEngine validates after epoch e ≥ val_begin with e % val_interval == 0, and after the
+        # last; Lightning asks check_val_every_n_epoch, so it is set per epoch.
+        epoch = self.current_epoch + 1
+        validates = self.settings.train_loop.validates_after(epoch)
+        self.trainer.check_val_every_n_epoch = 1 if validates else epoch + 1
+        self._epoch_started = time.perf_counter()
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         loss = self.model.loss(batch["inputs"], batch["label"])
@@ -55,6 +69,43 @@ class RecognizerModule(pl.LightningModule):
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=n)
         self.log("train/lr", lr, prog_bar=False, on_step=True, on_epoch=False, batch_size=n)
         return loss
+
+    def on_train_epoch_end(self) -> None:
+        sync_buffers(self.model)
+        self.meta["epoch"] = self.current_epoch + 1
+        seconds = time.perf_counter() - self._epoch_started
+        self.log("train/epoch_seconds", seconds, on_epoch=True, rank_zero_only=True)
+        self.log("train/epoch_lr", self.trainer.optimizers[0].param_groups[0]["lr"], on_epoch=True)
+
+    # -- validation: every process scores its share; metrics come from all of them together.
+    def on_validation_epoch_start(self) -> None:
+        sync_buffers(self.model)  # MMEngine's SyncBuffersHook: one model on every process
+        self._outputs = []
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        dtype = torch.bfloat16 if self.device.type == "cpu" else torch.float16
+        with torch.autocast(self.device.type, dtype=dtype, enabled=self.settings.val_fp16):
+            scores = self.model.scores(batch["inputs"])
+        self._outputs.append((batch["index"].cpu(), scores.float().cpu(), batch["label"].cpu()))
+
+    def on_validation_epoch_end(self) -> None:
+        if not self._outputs:
+            return
+        columns = (torch.cat(column) for column in zip(*self._outputs, strict=True))
+        _, scores, targets = gather_scores(*columns)
+        self._outputs = []
+        multi = self.model.multi_label
+        metrics = self.settings.evaluator.compute(scores, targets, multi_label=multi)
+        if multi:
+            thresholds = best_f1_thresholds(scores, targets)
+            self.meta["thresholds"] = thresholds
+            self.meta["class_evidence"] = class_evidence(
+                scores, targets, thresholds, self.meta["classes"]
+            )
+        epoch = self.current_epoch + 1
+        self.meta["metrics"] = {"epoch": epoch, **metrics}
+        for key, value in metrics.items():  # the same on every process: no reduction
+            self.log(f"val/{key}", value, sync_dist=False)
 
     def configure_optimizers(self) -> Any:
         scale = 1.0
@@ -115,3 +166,13 @@ class RecognizerModule(pl.LightningModule):
         for key in ("thresholds", "class_evidence", "metrics", "best"):
             if key in saved:
                 self.meta[key] = saved[key]
+
+
+def sync_buffers(model: torch.nn.Module) -> None:
+    """Average floating buffers (BatchNorm statistics) over processes."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return
+    for buffer in model.buffers():
+        if buffer.is_floating_point():
+            dist.all_reduce(buffer, op=dist.ReduceOp.SUM)
+            buffer.div_(dist.get_world_size())

@@ -6,21 +6,22 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config
-from ..errors import CheckpointError, ConfigError, EthoclipError
-from ._checkpoint import new_meta
+from ..config import Config, where
+from ..errors import CheckpointError, ConfigError, EthoclipError, MediaError
+from ..models._checkpoint import new_meta, read_checkpoint
 from ._experiment import build_experiment, read_settings
-
-LAST = "last.ckpt"
 
 
 class TrainingInterrupted(EthoclipError):
-    """Ctrl-C: a resumable checkpoint was saved."""
+    """Ctrl-C or SIGTERM: a checkpoint that resumes the interrupted epoch was saved."""
 
 
 @dataclass
@@ -63,15 +64,13 @@ def _quiet() -> None:
         ".*`weights_only` was not set.*",
         ".*Checkpoint directory .* exists and is not empty.*",
         ".*The number of training batches .* is smaller than the logging interval.*",
-        ".*You're resuming from a checkpoint that ended before the epoch ended.*",
+        ".*You defined a `validation_step` but have no `val_dataloader`.*",
     ):
         warnings.filterwarnings("ignore", message=text)
 
 
 def _write_config(cfg: Config, work_dir: Path) -> None:
     """The resolved config (loads back to the same dict) and where each value came from."""
-    from ..cli.config import where
-
     cfg.dump(work_dir / "config.py")
     lines = [f"{key} = {value!r}  # {where(origin)}" for key, value, origin in cfg.flat()]
     tmp = work_dir / ".config_origins.txt.tmp"
@@ -83,13 +82,72 @@ def _resume_path(options: TrainOptions, settings_resume: bool, work_dir: Path) -
     resume = options.resume if options.resume is not None else (settings_resume or None)
     if resume is None or resume is False:
         return None
-    path = work_dir / LAST if resume is True else Path(str(resume))
+    path = work_dir / "last.ckpt" if resume is True else Path(str(resume))
     if not path.is_file():
         raise CheckpointError(
             f"{path}: no checkpoint to resume from; train without --resume first, or pass the "
             "checkpoint (e.g. --resume work_dirs/x/epoch_3.ckpt)"
         )
     return str(path)
+
+
+def _check_resume(path: str, model: Any, classes: list[str]) -> None:
+    """Refuse, in one line, a checkpoint that cannot continue this run: damaged, not
+    ethoclip's, or of another model or label set (Lightning would fail deep inside)."""
+    data = read_checkpoint(path)
+    if "optimizer_states" not in data or "loops" not in data:
+        raise CheckpointError(f"{path}: holds weights only, no training state; use load_from")
+    theirs = {k.removeprefix("model."): tuple(v.shape) for k, v in data["state_dict"].items()}
+    ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    if data["ethoclip"].get("classes") != classes or theirs != ours:
+        differ = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
+        raise CheckpointError(
+            f"{path}: a checkpoint of another model or label set ({len(differ)} weights differ, "
+            f"e.g. {differ[:2]}; classes {data['ethoclip'].get('classes')}); resume only from "
+            "this config's runs, or start from its weights with load_from=..."
+        )
+
+
+def clean_leftovers(work_dir: Path) -> list[str]:
+    """Temporary files of a run that was killed (``.epoch_1.ckpt.tmp``, ``.curves.tmp.png``):
+    removed, and named for the user."""
+    found = sorted(p for p in work_dir.glob(".*.tmp*") if p.is_file())
+    for path in found:
+        path.unlink()
+    return [p.name for p in found]
+
+
+class _WorkersEndOnSigterm:
+    """A loader worker's start. SIGTERM to the whole process group (``timeout`` does that)
+    ends a worker at once and quietly: stopping is the main process's to report (and the
+    loader's own shutdown ends workers with SIGTERM too)."""
+
+    def __init__(self, then: Any) -> None:
+        self.then = then
+
+    def __call__(self, worker_id: int) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        if self.then is not None:
+            self.then(worker_id)
+
+
+@contextmanager
+def _stop_on_sigterm(*loaders: Any) -> Iterator[list[int]]:
+    """SIGTERM (``timeout``, ``kill``, a cluster's scheduler) stops training as Ctrl-C does."""
+    for loader in (x for x in loaders if x is not None):
+        loader.worker_init_fn = _WorkersEndOnSigterm(loader.worker_init_fn)
+    received: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        received.append(signum)
+        if len(received) == 1:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = None) -> TrainResult:
@@ -99,7 +157,7 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
     from lightning.pytorch.loggers import TensorBoardLogger
     from rich.console import Console
 
-    from ._callbacks import EpochEnd
+    from ._callbacks import BestCheckpoint, EmptyCache, EpochCheckpoint, EpochLog, EpochStart
     from ._module import RecognizerModule
 
     options = options or TrainOptions()
@@ -122,6 +180,11 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
     experiment = build_experiment(cfg, settings, reinit_head=options.reinit_head)
     for note in experiment.notes:
         console.print(f"note: {note}")
+    if resume:
+        _check_resume(resume, experiment.model, experiment.classes)
+    leftovers = clean_leftovers(work_dir)
+    if leftovers:
+        console.print(f"removed what a killed run left: {', '.join(leftovers)}")
     _write_config(cfg, work_dir)
     meta = new_meta(
         config=cfg.to_dict(),
@@ -152,10 +215,30 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
         options.devices if options.devices != "auto" else (1 if device_kind == "cpu" else "auto")
     )
     processes = (devices if isinstance(devices, int) else 1) * options.num_nodes
-    callback = EpochEnd(experiment.val_loader, work_dir, console)
+    loop, hook = settings.train_loop, settings.checkpoint
+    callbacks: list[pl.Callback] = []
+    if hook.save_best and experiment.val_loader is not None:
+        callbacks.append(
+            BestCheckpoint(str(hook.save_best), hook.rule, loop.validates_after, dirpath=work_dir)
+        )
+    callbacks.append(
+        EpochCheckpoint(
+            lambda epoch: epoch % hook.interval == 0 or epoch == loop.max_epochs,
+            dirpath=work_dir,
+            filename="epoch_{epoch}",
+            monitor="epoch",  # keep the newest max_keep_ckpts
+            mode="max",
+            save_top_k=hook.max_keep_ckpts,
+            save_last=hook.save_last,
+        )
+    )
+    epoch_start = EpochStart()
+    callbacks.append(epoch_start)  # last: it holds the other callbacks' state too
+    if settings.empty_cache is not None:
+        callbacks.append(EmptyCache(settings.empty_cache))
     trainer = pl.Trainer(
         default_root_dir=str(work_dir),
-        max_epochs=settings.train_loop.max_epochs,
+        max_epochs=loop.max_epochs,
         accelerator="gpu" if device_kind == "cuda" else "cpu",
         devices=devices,
         num_nodes=options.num_nodes,
@@ -164,13 +247,14 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
         else "auto",
         precision=precision,  # type: ignore[arg-type]
         accumulate_grad_batches=settings.optim.accumulative_counts,
-        limit_val_batches=0,  # validation runs in EpochEnd, on MMEngine's schedule
         num_sanity_val_steps=0,
-        enable_checkpointing=False,  # EpochEnd writes ethoclip's checkpoints
         use_distributed_sampler=False,  # DefaultSampler shards by itself
-        logger=TensorBoardLogger(str(work_dir), name="tb", version=""),
+        logger=[
+            EpochLog(work_dir, console, loop.max_epochs, lambda: module.meta.get("best")),
+            TensorBoardLogger(str(work_dir), name="tb", version=""),
+        ],
         log_every_n_steps=settings.logger.interval,
-        callbacks=[callback],
+        callbacks=callbacks,
         enable_progress_bar=options.progress_bar,
         enable_model_summary=False,
     )
@@ -186,22 +270,43 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
         if settings.ignored:
             console.print(f"ignored (only MMEngine reads them): {', '.join(settings.ignored)}")
     try:
-        trainer.fit(module, train_dataloaders=experiment.train_loader, ckpt_path=resume)
-    except SystemExit:
-        if trainer.interrupted:
-            raise TrainingInterrupted(
-                f"interrupted; resume with 'ethoclip train {cfg.filename} --work-dir {work_dir} "
-                f"--resume {work_dir / 'interrupted.ckpt'}'"
-            ) from None
-        raise
+        with _stop_on_sigterm(experiment.train_loader, experiment.val_loader) as signalled:
+            trainer.fit(
+                module,
+                train_dataloaders=experiment.train_loader,
+                val_dataloaders=experiment.val_loader,
+                ckpt_path=resume,
+            )
+    except MediaError as exc:  # from a loader worker: its traceback, then the error's line
+        line = str(exc).strip().splitlines()[-1].removeprefix("ethoclip.errors.MediaError: ")
+        raise MediaError(
+            f"{line}; if it is a clip that 'ethoclip prepare' cut, run prepare again: it "
+            "re-cuts damaged clips"
+        ) from None
+    except (KeyboardInterrupt, SystemExit, Exception) as exc:
+        # Lightning turns Ctrl-C into SystemExit; a signal may also kill the loader's workers
+        # first (their error then arrives instead).
+        if not (signalled or isinstance(exc, KeyboardInterrupt | SystemExit)):
+            raise
+        _interrupted(trainer, epoch_start, cfg, work_dir)
     for note in module.notes:
         console.print(f"note: {note}")
     checkpoints = sorted(work_dir.glob("*.ckpt"))
     return TrainResult(
         work_dir=work_dir,
-        epochs=settings.train_loop.max_epochs,
+        epochs=loop.max_epochs,
         best=module.meta.get("best"),
         metrics=dict(module.meta.get("metrics") or {}),
         checkpoints=checkpoints,
         notes=module.notes,
     )
+
+
+def _interrupted(trainer: Any, epoch_start: Any, cfg: Config, work_dir: Path) -> None:
+    path, epoch = work_dir / "interrupted.ckpt", trainer.current_epoch + 1
+    if trainer.is_global_zero and epoch_start.write(path):
+        raise TrainingInterrupted(
+            f"interrupted in epoch {epoch}; saved {path}, the state that epoch started from: "
+            f"resume with 'ethoclip train {cfg.filename} --work-dir {work_dir} --resume {path}'"
+        ) from None
+    raise TrainingInterrupted(f"interrupted in epoch {epoch}, before anything to save")

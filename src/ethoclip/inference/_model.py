@@ -111,19 +111,13 @@ def _recognizer_scorer(
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     @torch.no_grad()
     def score(batch: torch.Tensor) -> torch.Tensor:
-        out = model.predict(batch.to(device))
-        head = model.cls_head
-        if out.dim() == 3:
-            out = head.probabilities(out).mean(1)
-        elif head.average_clips == "score":
-            out = head.probabilities(out)
-        return out.float().cpu()
+        return model.scores(batch.to(device)).float().cpu()
 
     return score
 
 
 def from_checkpoint(path: str, device: torch.device) -> ClipModel:
-    from ..engine import load_trained
+    from ..models._checkpoint import load_trained
 
     trained = load_trained(path, device=device)
     pre = trained.preprocessing

@@ -82,7 +82,9 @@ class BaseHead(nn.Module):
         return self.fc_cls(self.dropout(self.pool(x, num_segs)))
 
     def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if self.multi_label and self.label_smooth_eps:
+        if self.label_smooth_eps:  # MMAction2: class ids become one-hot, then smoothed
+            if target.dim() == 1 and not self.multi_label:
+                target = nn.functional.one_hot(target, self.num_classes).to(logits.dtype)
             target = target * (1 - self.label_smooth_eps) + self.label_smooth_eps / self.num_classes
         return self.loss_cls(logits, target)
 
@@ -96,6 +98,15 @@ class BaseHead(nn.Module):
             return logits.mean(1)
         if self.average_clips is None:
             return logits
+        return self.probabilities(logits).mean(1)
+
+    def scores(self, logits: torch.Tensor) -> torch.Tensor:
+        """(N, V, K) logits of V views → (N, K) probabilities, one row per sample: what
+        validation, ``test`` and ``predict`` all report. ``'score'`` averages the views' logits,
+        then takes probabilities; ``'prob'`` and ``None`` average the views' probabilities. A
+        head with another rule overrides this method."""
+        if self.average_clips == "score":
+            return self.probabilities(logits.mean(1))
         return self.probabilities(logits).mean(1)
 
 

@@ -62,6 +62,11 @@ class CrossEntropyLoss(nn.Module):
         )
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if self.class_weight is not None and target.shape == logits.shape:
+            # Soft targets (label smoothing, mixup) with class weights: MMAction2 divides by
+            # the targets' total weight, Σ w·t, where torch divides by the batch size.
+            terms = -(target * torch.log_softmax(logits, -1) * self.class_weight).sum()
+            return terms / (self.class_weight * target).sum() * self.loss_weight
         loss = F.cross_entropy(
             logits, target, weight=self.class_weight, label_smoothing=self.label_smoothing
         )

@@ -116,6 +116,10 @@ class BaseRecognizer(nn.Module):
         """Scores per sample: probabilities (sigmoid or softmax) with ``average_clips='prob'``."""
         return self.cls_head.average_views(self.logits(inputs))
 
+    def scores(self, inputs: torch.Tensor) -> torch.Tensor:
+        """uint8 batch → probabilities (N, K) by the head's rule (``cls_head.scores``)."""
+        return self.cls_head.scores(self.logits(inputs))
+
 
 class Recognizer2D(BaseRecognizer):
     """A per-frame backbone and segment consensus (TSN)."""

@@ -19,8 +19,9 @@ import torch
 
 from .. import __version__
 from ..errors import CheckpointError
-from ..models import BaseRecognizer, build_recognizer
 from ..preflight._checkpoint import check_meta
+from ._build import build_recognizer
+from ._recognizers import BaseRecognizer
 
 FORMAT = 1
 
