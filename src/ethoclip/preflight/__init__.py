@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import IGNORED, USED, Config
+from ..config import IGNORED, USED, Config, where
 from ..config._check import config_problems
 from ..config._dict import closest
 from ..config._runtime_keys import runtime_notes, runtime_problems
@@ -57,8 +57,6 @@ def _where(cfg: Config, key: str) -> str:
     text = str(origin)
     if text.startswith("--cfg-options"):
         return f" (set by {text})"
-    from ..cli.config import where  # lazily: the CLI's own way of naming files
-
     return f" ({where(origin)})"
 
 
