@@ -108,9 +108,13 @@ for _name in ("train_dataloader", "val_dataloader", "test_dataloader"):
     LEVELS[_name] = DATALOADER
 IGNORED_NESTED = frozenset({"default_hooks.visualization"})
 # MMEngine features ethoclip does not have: refused by name rather than ignored.
+# optim_wrapper.constructor: the parameter groupings ethoclip builds (engine/_optim.py).
+OPTIM_CONSTRUCTORS = (
+    "DefaultOptimWrapperConstructor",
+    "SwinOptimWrapperConstructor",
+    "TSMOptimWrapperConstructor",
+)
 UNSUPPORTED = {
-    "optim_wrapper.constructor": "custom optimizer constructors (MMAction2's TSM one) are not "
-    "supported; use paramwise_cfg",
     "train_cfg.other_loaders": "training on several loaders at once "
     "(MultiLoaderEpochBasedTrainLoop) is not supported",
     "train_cfg.dynamic_intervals": "changing the validation interval during training is not "
@@ -172,6 +176,13 @@ def config_problems(cfg: Mapping[str, Any]) -> tuple[list[str], list[str]]:
                 ignored.append(f"{level}.{key}")
             elif f"{level}.{key}" in UNSUPPORTED:
                 problems.append(f"{level}.{key}: {UNSUPPORTED[f'{level}.{key}']}")
+            elif level == "optim_wrapper" and key == "constructor":
+                if value[key] not in OPTIM_CONSTRUCTORS:
+                    problems.append(
+                        f"optim_wrapper.constructor: {value[key]!r} is not a parameter grouping "
+                        f"ethoclip builds; use one of {', '.join(OPTIM_CONSTRUCTORS)}, or "
+                        "paramwise_cfg"
+                    )
             elif key not in known:
                 hint = closest(key, known, n=1)
                 suggestion = f"; did you mean {hint[0]!r}?" if hint else ""

@@ -7,7 +7,9 @@ gets that key's ``lr_mult`` and ``decay_mult`` (the longest matching key wins);
 that matches no parameter is reported (MMAction2's TimeSformer keys '.backbone.cls_token' …
 match nothing in MMEngine either). ``constructor='SwinOptimWrapperConstructor'`` is
 MMAction2's: every ``paramwise_cfg`` key found in ``base.<name>`` multiplies that parameter's
-LR and decay.
+LR and decay. ``constructor='TSMOptimWrapperConstructor'`` is MMAction2's TSN/TSM grouping: the
+first conv as it is, other biases at 2× LR without decay, norms without decay, and with
+``paramwise_cfg=dict(fc_lr5=True)`` the last linear layer at 5× (weight) and 10× (bias) LR.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..config._check import OPTIM_CONSTRUCTORS
 from ..registry import OPTIMIZERS, building, config_error
 
 NORMS = (
@@ -29,7 +32,7 @@ NORMS = (
 )
 
 
-CONSTRUCTORS = (None, "DefaultOptimWrapperConstructor", "SwinOptimWrapperConstructor")
+CONSTRUCTORS = (None, *OPTIM_CONSTRUCTORS)
 
 
 @dataclass
@@ -173,6 +176,58 @@ def swin_param_groups(
     return list(groups.values()), notes
 
 
+def tsm_param_groups(
+    model: nn.Module, base_lr: float, weight_decay: float, paramwise: Mapping[str, Any] | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """MMAction2's ``TSMOptimWrapperConstructor``, walking the modules in order: the first conv
+    keeps the LR and decay (its bias 2× LR, no decay); other convs and linears likewise; norms'
+    trainable parameters no decay; the last linear layer (the classifier) 5× LR and 10× for its
+    bias with ``fc_lr5``."""
+    rules = dict(paramwise or {})
+    unknown = set(rules) - {"fc_lr5"}
+    if unknown:
+        raise config_error(
+            "paramwise_cfg", f"TSMOptimWrapperConstructor takes only fc_lr5 (got {sorted(unknown)})"
+        )
+    convs = [m for m in model.modules() if isinstance(m, nn.modules.conv._ConvNd)]
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not convs or not linears:
+        raise config_error(
+            "constructor",
+            "TSMOptimWrapperConstructor needs a model with convolutions and a linear classifier",
+        )
+    last = linears[-1]  # MMAction2 takes the last linear's weight and bias apart
+    named = {id(p): n for n, p in model.named_parameters()}
+    fc = bool(rules.get("fc_lr5", False))
+    plan: list[tuple[nn.Parameter, float, float]] = []
+    for module in model.modules():
+        own = list(module.parameters(recurse=False))
+        if isinstance(module, (nn.modules.conv._ConvNd, nn.Linear)):
+            scale = 5.0 if fc and module is last else 1.0
+            plan.append((own[0], scale, weight_decay))
+            if len(own) == 2:
+                plan.append((own[1], 2 * scale, 0.0))
+        elif isinstance(module, NORMS):
+            plan += [(p, 1.0, 0.0) for p in own if p.requires_grad]
+        elif own:
+            raise config_error(
+                "constructor",
+                f"TSMOptimWrapperConstructor has no rule for {type(module).__name__} "
+                f"({named[id(own[0])]}); use the default constructor with paramwise_cfg",
+            )
+    groups: dict[tuple[float, float], dict[str, Any]] = {}
+    for param, scale, decay in plan:
+        if not param.requires_grad:
+            continue
+        lr = base_lr * scale
+        group = groups.setdefault(
+            (lr, decay), {"params": [], "lr": lr, "weight_decay": decay, "names": []}
+        )
+        group["params"].append(param)
+        group["names"].append(named[id(param)])
+    return list(groups.values()), []
+
+
 def build_optimizer(
     model: nn.Module, wrapper: OptimWrapper, *, lr_scale: float = 1.0
 ) -> tuple[torch.optim.Optimizer, list[str]]:
@@ -181,9 +236,10 @@ def build_optimizer(
     if "lr" not in cfg:
         raise config_error("optimizer.lr", "is missing: the optimizer needs a learning rate")
     cfg["lr"] = float(cfg["lr"]) * lr_scale
-    grouping = (
-        swin_param_groups if wrapper.constructor == "SwinOptimWrapperConstructor" else param_groups
-    )
+    grouping = {
+        "SwinOptimWrapperConstructor": swin_param_groups,
+        "TSMOptimWrapperConstructor": tsm_param_groups,
+    }.get(wrapper.constructor or "", param_groups)
     groups, notes = grouping(
         model, cfg["lr"], float(cfg.get("weight_decay", 0.0)), wrapper.paramwise_cfg
     )

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ..registry import config_error
+from ._blending import build_blending
 
 
 class ActionDataPreprocessor(nn.Module):
@@ -29,11 +30,12 @@ class ActionDataPreprocessor(nn.Module):
             raise config_error("format_shape", f"must be 'NCHW' or 'NCTHW' (got {format_shape!r})")
         if to_rgb:
             raise config_error("to_rgb", "frames are decoded as RGB already; leave it False")
-        if blending is not None:
-            raise config_error("blending", "mixup/cutmix blending is not supported")
         if (mean is None) != (std is None):
             raise config_error("mean", "give both mean and std, or neither")
         self.format_shape = format_shape
+        # Mixup/CutMix across the batch (training only); applied by the recognizer's loss,
+        # which holds the targets.
+        self.blending = build_blending(blending)  # type: ignore[arg-type]
         # Per channel, shaped to broadcast over (N, V, C, H, W) or (N, V, C, T, H, W).
         trailing = (1, 1) if format_shape == "NCHW" else (1, 1, 1)
         for name, values in (("mean", mean), ("std", std)):

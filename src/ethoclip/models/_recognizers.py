@@ -96,17 +96,25 @@ class BaseRecognizer(nn.Module):
         """uint8 batch → logits (N, V, K), one row per view."""
         return self.run(inputs)[0]
 
-    def run(self, inputs: torch.Tensor, with_aux: bool = False) -> tuple[torch.Tensor, Any]:
-        """Logits (N, V, K) and, with ``with_aux``, the neck's auxiliary logits (or None)."""
+    def run(
+        self, inputs: torch.Tensor, with_aux: bool = False, normalised: bool = False
+    ) -> tuple[torch.Tensor, Any]:
+        """Logits (N, V, K) and, with ``with_aux``, the neck's auxiliary logits (or None).
+        ``normalised``: the batch went through the data preprocessor already."""
         raise NotImplementedError
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.logits(inputs)
 
     def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """The head's loss, plus the neck's weighted auxiliary loss (TPN) as MMAction2 adds it."""
-        logits, aux = self.run(inputs, with_aux=self.neck is not None)
-        target = target.to(self.cls_head.fc_cls.weight.device)
+        """The head's loss, plus the neck's weighted auxiliary loss (TPN) as MMAction2 adds it.
+        With ``data_preprocessor.blending`` the normalised batch and its targets are mixed
+        first (training only), as MMAction2's preprocessor does."""
+        x = self.data_preprocessor(inputs)
+        target = target.to(x.device)
+        if self.training and self.data_preprocessor.blending is not None:
+            x, target = self.data_preprocessor.blending(x, target)
+        logits, aux = self.run(x, with_aux=self.neck is not None, normalised=True)
         loss = self.cls_head.loss(logits.mean(1), target)
         if aux is not None:
             loss = loss + self.neck.aux_loss(aux, target, self.cls_head.loss_cls)
@@ -127,10 +135,12 @@ class Recognizer2D(BaseRecognizer):
     format_shape = "NCHW"
     input_dims = 5
 
-    def run(self, inputs: torch.Tensor, with_aux: bool = False) -> tuple[torch.Tensor, Any]:
+    def run(
+        self, inputs: torch.Tensor, with_aux: bool = False, normalised: bool = False
+    ) -> tuple[torch.Tensor, Any]:
         self._check(inputs)
         n, segments = inputs.shape[:2]
-        x = self.data_preprocessor(inputs).flatten(0, 1)  # (N·segs, C, H, W)
+        x = (inputs if normalised else self.data_preprocessor(inputs)).flatten(0, 1)
         feats = self.external.features(self.backbone, x) if self.external else self.backbone(x)
         aux = None
         if self.neck is not None:
@@ -153,10 +163,12 @@ class Recognizer3D(BaseRecognizer):
     format_shape = "NCTHW"
     input_dims = 6
 
-    def run(self, inputs: torch.Tensor, with_aux: bool = False) -> tuple[torch.Tensor, Any]:
+    def run(
+        self, inputs: torch.Tensor, with_aux: bool = False, normalised: bool = False
+    ) -> tuple[torch.Tensor, Any]:
         self._check(inputs)
         n, views = inputs.shape[:2]
-        x = self.data_preprocessor(inputs).flatten(0, 1)  # (N·V, C, T, H, W)
+        x = (inputs if normalised else self.data_preprocessor(inputs)).flatten(0, 1)
         chunk = self.max_testing_views
         if chunk and not self.training and not with_aux and x.shape[0] > chunk:
             parts = [self._score_views(part, False)[0] for part in x.split(chunk)]

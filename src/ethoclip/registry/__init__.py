@@ -125,6 +125,13 @@ for name, target, text in [
     ("LinearHead", f"{_M}._heads:LinearHead", "pool whatever comes, dropout, linear"),
     ("AvgConsensus", f"{_M}._heads:AvgConsensus", "mean over segments (TSN)"),
     ("BCELossWithLogits", f"{_M}._losses:BCELossWithLogits", "multi-label loss (sigmoid + BCE)"),
+    ("MixupBlending", f"{_M}._blending:MixupBlending", "mixup across the batch (blending=…)"),
+    ("CutmixBlending", f"{_M}._blending:CutmixBlending", "CutMix across the batch (blending=…)"),
+    (
+        "RandomBatchAugment",
+        f"{_M}._blending:RandomBatchAugment",
+        "one of several blendings per batch, by probability",
+    ),
     ("CrossEntropyLoss", f"{_M}._losses:CrossEntropyLoss", "single-label loss (softmax + CE)"),
     (
         "ActionDataPreprocessor",
