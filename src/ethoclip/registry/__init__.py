@@ -80,6 +80,11 @@ for name, target, text in [
     ("TimeSformer", f"{_M}._transformers:TimeSformer", "transformers' TimeSformer (divided ST)"),
     ("VisionTransformer", f"{_M}._transformers:VisionTransformer", "transformers' VideoMAE ViT"),
     ("TinyVideoNet", f"{_M}._backbones:TinyVideoNet", "a small 3D CNN for CPUs, tests, the demo"),
+    (
+        "MotionNet",
+        f"{_M}.backbones.motionnet:MotionNet",
+        "frames + motion + foreground, (2+1)D, for CPUs without weights (the default)",
+    ),
     ("TSNHead", f"{_M}._heads:TSNHead", "spatial pool, segment consensus, dropout, linear"),
     ("TimeSformerHead", f"{_M}._heads:TimeSformerHead", "dropout + linear on the class token"),
     ("I3DHead", f"{_M}._heads:I3DHead", "spatio-temporal pool, dropout, linear"),

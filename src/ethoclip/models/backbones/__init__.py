@@ -1,0 +1,1 @@
+"""Backbones, one family per module (registered by full path in ``ethoclip.registry``)."""
