@@ -197,7 +197,9 @@ def generate_zoo_project(
         scene = project.scene(bouts, video.duration_sec, int(rng.integers(1 << 31)))
         path = out / video.session / "video" / f"{video.stem}.mp4"
         times = cfr_times(int(video.duration_sec * project.fps), project.fps)
-        stream = StreamSpec(project.width, project.height, times, render=scene.render, crf=20)
+        stream = StreamSpec(
+            project.width, project.height, times, render=scene.render, crf=20, frame_code=False
+        )
         write_video(path, VideoSpec([stream]))
         made.append(ZooMade(video.session, path, bouts))
     for session in dict.fromkeys(m.session for m in made):
