@@ -69,12 +69,12 @@ def make_project(name: str, root: Path) -> dict[str, list[tuple[str, float, floa
     }
 
 
-def prepare(root: Path, out: Path) -> None:
+def prepare(root: Path, out: Path, stride_sec: float | None = None) -> None:
     from ethoclip.cli.prepare import run_prepare
-    from ethoclip.dataset import PrepareOptions
+    from ethoclip.dataset import PlanOptions, PrepareOptions
 
     if not (out / "manifest.jsonl").is_file():
-        run_prepare(str(root), out, PrepareOptions())
+        run_prepare(str(root), out, PrepareOptions(plan=PlanOptions(stride_sec=stride_sec)))
 
 
 def train_default(
@@ -249,6 +249,9 @@ def main() -> None:
     parser.add_argument("--model", help="a shipped model (default: what config new picks)")
     parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE")
     parser.add_argument("--short-side", type=int, help="the model's input size (ablation)")
+    parser.add_argument(
+        "--stride-sec", type=float, help="prepare's --stride-sec (default: its default, 4 s)"
+    )
     parser.add_argument("--baseline-only", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tag", default="default", help="names this run's results file")
@@ -259,8 +262,10 @@ def main() -> None:
     rows = []
     for name in args.projects.split(","):
         root, data = args.work / name, args.work / f"{name}_ds"
+        if args.stride_sec:
+            data = args.work / f"{name}_ds_stride{args.stride_sec:g}"
         truth = make_project(name, root)
-        prepare(root, data)
+        prepare(root, data, args.stride_sec)
         b_map, b_ap, b_cpu = baseline(data)
         row: dict[str, Any] = {
             "project": name,
