@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..media import VideoProbe, VideoReader, probe_video
+from ..media import VideoProbe, VideoReader, display_size, probe_video
 from ..registry import config_error
 from ._cache import DEFAULT_MAX_GIB, FrameCache, default_cache_dir
 from ._transforms import Resize, Results
@@ -91,23 +91,31 @@ class VideoDecode:
             self.cache = FrameCache(folder, int(cache_gib * 2**30))
 
     def _read(self, probe: VideoProbe, wanted: np.ndarray) -> tuple[np.ndarray, int, int]:
+        cache = self.cache
+        if cache is None:
+            return self._decode(probe, wanted)
+        # The key from the probe alone: a cache hit never opens the container.
+        index = probe.annotated_stream
+        info = probe.stream(index if index is not None else probe.video_streams[0].index)
+        width, height = display_size(info.width or 0, info.height or 0, info.turns)
+        size = self.resize.output_size(width, height) if self.resize is not None else None
+        key = cache.key(probe.path, info.index, size)
+        frames = cache.get(key)
+        if frames is None:
+            w, h = size or (width, height)
+            if not cache.fits(info.frames * w * h * 3):  # a long video: no caching
+                return self._decode(probe, wanted)
+            # Every frame once: a sequential decode costs about what the sampled ones do
+            # (H.264 decodes the frames between them anyway), and no epoch decodes again.
+            frames, _, _ = self._decode(probe, np.arange(info.frames))
+            cache.put(key, frames)
+        return np.ascontiguousarray(frames[wanted]), width, height
+
+    def _decode(self, probe: VideoProbe, wanted: np.ndarray) -> tuple[np.ndarray, int, int]:
         with VideoReader(probe.path, probe=probe, threads=1, upright=True) as reader:
             width, height = reader.size
             size = self.resize.output_size(width, height) if self.resize is not None else None
-            cache = self.cache
-            if cache is None:
-                return reader.read_indices(wanted, size=size), width, height
-            key = cache.key(probe.path, reader.info.index, size)
-            frames = cache.get(key)
-            if frames is None:
-                w, h = size or (width, height)
-                if not cache.fits(reader.num_frames * w * h * 3):  # a long video: no caching
-                    return reader.read_indices(wanted, size=size), width, height
-                # Every frame once: a sequential decode costs about what the sampled ones do
-                # (H.264 decodes the frames between them anyway), and no epoch decodes again.
-                frames = reader.read_indices(np.arange(reader.num_frames), size=size)
-                cache.put(key, frames)
-        return np.ascontiguousarray(frames[wanted]), width, height
+            return reader.read_indices(wanted, size=size), width, height
 
     def __call__(self, results: Results) -> Results:
         probe: VideoProbe = results.pop("video_probe", None) or cached_probe(results["filename"])
