@@ -68,17 +68,17 @@ def test_pos_weights_are_negatives_per_positive() -> None:
     assert pos_weights([10, 50, 0, 1], 100) == [9.0, 1.0, 1.0, 10.0]  # capped at 10
 
 
-def test_config_new_defaults_to_motionnet_with_class_weights(
+def test_config_new_defaults_to_the_cpu_model_with_class_weights(
     demo_dataset: Path, tmp_path: Path
 ) -> None:
     if not torch.cuda.is_available():
-        assert default_model() == "motionnet"
+        assert default_model() == "tiny3d"
     out = tmp_path / "default.py"
     assert main(["config", "new", "--data", str(demo_dataset), "--out", str(out)]) == 0
     cfg = Config.fromfile(out)
     assert check_config(cfg.to_dict()) == []
-    if default_model() == "motionnet":
-        assert cfg.model.backbone.type == "MotionNet"
+    if default_model() == "tiny3d":
+        assert cfg.model.backbone.type == "TinyVideoNet"
     dataset = load_dataset(demo_dataset)
     train = dataset.split("train")
     counts = [sum(i in r.label_ids for r in train) for i in range(dataset.num_classes)]

@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
         "--model",
         metavar="NAME",
         help=f"one of {', '.join(MODEL_FAMILIES)} (default: the best for this machine: "
-        "motionnet without a GPU or cached pretrained weights)",
+        "tiny3d without a GPU or cached pretrained weights)",
     )
     new.add_argument(
         "--from-scratch",
