@@ -21,6 +21,12 @@ Loaders:
   mmaction2 (with --mmaction PYTHON, an interpreter with MMAction2 1.2.0 and decord installed in
             a throwaway environment): the anchor's script, ``mma-decord`` on the same clips.
 
+With ``--cache`` (issue 15): the default path's pipeline (MotionNet's: SampleFrames(16, k, 1) +
+decode at Resize(-1, 96) + Flip), with the decoded-frame cache on: epoch 1 (an empty cache:
+decode and store every clip) against the bare PyAV loader decoding the same frames at that
+size (target ≥ 0.9), and epoch ≥ 2 (read from the cache) against a bare loop over the same
+frames already in memory (target ≥ 0.9).
+
 Target (issue 9): ethoclip ≥ 0.8 of bare. The ratio, not clips/s, is the figure: absolute
 numbers drift with the machine's load.
 
@@ -191,6 +197,145 @@ def mmaction_decord(python: str, ds: Path, variants: list[str], seconds: float) 
     return {row["variant"]: row["clips_per_s"] for row in rows}
 
 
+CACHE_SIDE = 96  # MotionNet's input (config new's default model on a CPU)
+
+
+def cache_pipeline(interval: int, folder: Path | None) -> list[dict[str, Any]]:
+    decode: dict[str, Any] = dict(type="DecordDecode")
+    if folder is not None:
+        decode.update(cache=str(folder))
+    return [
+        dict(type="DecordInit"),
+        dict(type="SampleFrames", clip_len=16, frame_interval=interval, num_clips=1),
+        decode,
+        dict(type="Resize", scale=(-1, CACHE_SIDE)),
+        dict(type="Flip", flip_ratio=0.5),
+        dict(type="FormatShape", input_format="NCTHW"),
+        dict(type="PackActionInputs"),
+    ]
+
+
+def _train_sampling(frames: int, interval: int, rng: np.random.Generator) -> np.ndarray:
+    span = 16 * interval
+    start = int(rng.integers(max(1, frames - span + 1)))
+    return np.mod(start + np.arange(16) * interval, frames)
+
+
+class InMemoryClips(Dataset[torch.Tensor]):
+    """Every clip's frames at the cache's size, already in memory: what reading them costs
+    when nothing is decoded (the bound for epochs ≥ 2)."""
+
+    def __init__(self, frames: list[np.ndarray], interval: int) -> None:
+        self.frames, self.interval = frames, interval
+        self.rng = np.random.default_rng()
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        clip = self.frames[i][_train_sampling(len(self.frames[i]), self.interval, self.rng)]
+        if self.rng.random() < 0.5:
+            clip = clip[:, :, ::-1]
+        return torch.from_numpy(np.ascontiguousarray(clip)).permute(3, 0, 1, 2).unsqueeze(0)
+
+
+class BareDecode(Dataset[torch.Tensor]):
+    """The sampled frames decoded with PyAV straight to the cache's size (epoch 1's bound)."""
+
+    def __init__(self, paths: list[str], interval: int) -> None:
+        self.paths, self.interval = paths, interval
+        self.rng = np.random.default_rng()
+        self.scaler = VideoReformatter()
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        with av.open(self.paths[i]) as container:
+            stream = container.streams.video[0]
+            assert stream.frames
+            width = round(stream.width * CACHE_SIDE / stream.height)
+            wanted = _train_sampling(stream.frames, self.interval, self.rng)
+            need, got = set(wanted.tolist()), {}
+            for k, frame in enumerate(container.decode(stream)):
+                if k in need:
+                    got[k] = self.scaler.reformat(
+                        frame, format="rgb24", width=width, height=CACHE_SIDE
+                    ).to_ndarray()
+                if k >= int(wanted.max()):
+                    break
+        clip = np.stack([got[int(k)] for k in wanted])
+        return torch.from_numpy(clip).permute(3, 0, 1, 2).unsqueeze(0)
+
+
+def _loader(dataset: Dataset[Any], args: argparse.Namespace) -> DataLoader[Any]:
+    return DataLoader(
+        dataset,
+        batch_size=args.batch,
+        shuffle=True,
+        num_workers=args.workers,
+        persistent_workers=args.workers > 0,  # as config new's loaders: epochs ≥ 2 reuse them
+    )
+
+
+def one_epoch(loader: DataLoader[Any]) -> float:
+    """Clips/s over one whole epoch (the first one of a loader includes starting its
+    workers; later ones reuse them, as training does)."""
+    clips, start = 0, time.perf_counter()
+    for batch in loader:
+        clips += batch_size_of(batch)
+    return clips / (time.perf_counter() - start)
+
+
+def cache_benchmark(ds: Path, args: argparse.Namespace) -> None:
+    from ethoclip.media import VideoReader
+
+    dataset = load_dataset(ds)
+    records = dataset.split("train")
+    paths = [str(dataset.path(r)) for r in records]
+    frames = min(r.num_frames for r in records)
+    interval = max(1, frames // 16)
+    best = {"cold": 0.0, "bare": 0.0, "warm": 0.0, "memory": 0.0}
+    for _ in range(args.rounds):
+        with tempfile.TemporaryDirectory() as folder:
+            cfg = dict(
+                batch_size=args.batch,
+                num_workers=args.workers,
+                persistent_workers=args.workers > 0,
+                sampler=dict(type="DefaultSampler", shuffle=True),
+                dataset=dict(
+                    type="ClipDataset",
+                    data_root=str(ds),
+                    split="train",
+                    pipeline=cache_pipeline(interval, Path(folder)),
+                ),
+            )
+            loader = build_dataloader(cfg, key="train_dataloader", training=True, seed=0)
+            best["cold"] = max(best["cold"], one_epoch(loader))  # decodes and fills the cache
+            best["bare"] = max(best["bare"], one_epoch(_loader(BareDecode(paths, interval), args)))
+            warm = max(one_epoch(loader) for _ in range(2))
+            best["warm"] = max(best["warm"], warm)
+        in_memory = []
+        for path in paths:
+            with VideoReader(path, threads=1) as reader:
+                w, h = reader.size
+                size = (round(w * CACHE_SIDE / h), CACHE_SIDE)
+                in_memory.append(reader.read_indices(np.arange(reader.num_frames), size=size))
+        memory = _loader(InMemoryClips(in_memory, interval), args)
+        one_epoch(memory)  # starts its workers, as the cached loader's epoch 1 did
+        best["memory"] = max(best["memory"], max(one_epoch(memory) for _ in range(2)))
+    first, later = best["cold"] / best["bare"], best["warm"] / best["memory"]
+    print(
+        f"  cache, epoch 1: {best['cold']:.1f} clips/s vs bare PyAV decode {best['bare']:.1f}: "
+        f"ratio {first:.2f} (target ≥ 0.9: {'ok' if first >= 0.9 else 'UNDER'})"
+    )
+    print(
+        f"  cache, epoch ≥ 2: {best['warm']:.1f} clips/s vs frames in memory "
+        f"{best['memory']:.1f}: ratio {later:.2f} "
+        f"(target ≥ 0.9: {'ok' if later >= 0.9 else 'UNDER'})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -203,6 +348,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--mmaction", metavar="PYTHON", help="python with MMAction2 1.2.0 + decord")
+    parser.add_argument("--cache", action="store_true", help="only the frame-cache benchmark")
     args = parser.parse_args()
     variants = args.variants.split(",")
     with tempfile.TemporaryDirectory() as tmp:
@@ -212,6 +358,9 @@ def main() -> None:
             f"{ds}: {n} train clips; batch {args.batch}, {args.workers} workers, "
             f"{os.cpu_count()} cores; best of {args.rounds} rounds of ≥ {args.seconds:.0f} s"
         )
+        if args.cache:
+            cache_benchmark(ds, args)
+            return
         for variant in variants:
             best = {"ethoclip": 0.0, "bare": 0.0}
             for _ in range(args.rounds):

@@ -46,9 +46,14 @@ def register(sub: Any) -> None:
     new.add_argument("--data", required=True, type=Path, metavar="DIR", help="a prepare output")
     new.add_argument(
         "--model",
-        required=True,
         metavar="NAME",
-        help=f"one of {', '.join(MODEL_FAMILIES)}",
+        help=f"one of {', '.join(MODEL_FAMILIES)} (default: the best for this machine: "
+        "tiny3d without a GPU or cached pretrained weights)",
+    )
+    new.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="no pretrained weights; a from-scratch learning rate and number of epochs",
     )
     new.add_argument("--out", type=Path, metavar="FILE", help="default: <model>_<data folder>.py")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -166,10 +171,11 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from ..config._new import new_config
+    from ..config._new import default_model, new_config
 
-    text = new_config(args.data, args.model)
-    out = args.out or Path(f"{args.model}_{args.data.resolve().name}.py")
+    model = args.model or default_model()
+    text = new_config(args.data, model, from_scratch=args.from_scratch)
+    out = args.out or Path(f"{model}_{args.data.resolve().name}.py")
     if out.exists() and not args.force:
         raise ConfigError(f"{out}: exists; pass --force to overwrite it, or choose another --out")
     tmp = out.with_name(f".{out.name}.tmp")

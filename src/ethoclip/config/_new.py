@@ -28,10 +28,16 @@ class ModelFamily:
     lr: float
     pretrained: bool
     about: str
+    clips_seen: int | None = None  # None: epochs_for's default for the kind of training
 
 
 MODEL_FAMILIES = {
     "tiny3d": ModelFamily("tiny3d", "3d", 24, 64, None, 8, 3e-3, False, "small 3D CNN, CPU"),
+    # 96 px: a 20-pixel animal in a 320×240 video stays 8 pixels long; 1200 clips shown: a
+    # 2-core CPU trains it in minutes (benchmarks/bench_learning.py measures both).
+    "motionnet": ModelFamily(
+        "motionnet", "3d", 16, 96, None, 8, 2e-3, False, "MotionNet: motion-aware CNN, CPU", 1200
+    ),
     "tsn_r18": ModelFamily("tsn_r18", "2d", 8, 128, 112, 8, 1e-4, True, "TSN, ResNet-18"),
     "tsn_r50": ModelFamily("tsn_r50", "2d", 8, 256, 224, 8, 1e-4, True, "TSN, ResNet-50"),
     "r2plus1d_r18": ModelFamily(
@@ -47,17 +53,54 @@ MODEL_FAMILIES = {
 }
 
 
-def epochs_for(num_train: int, *, pretrained: bool) -> int:
-    """Enough passes to show the model ~1800 clips from scratch (~1000 when fine-tuning),
-    within sensible bounds: few clips get many epochs, many clips few. (The demo's tiny model
-    reaches val mAP 0.93 on 133 clips in 14 epochs.)"""
-    seen = 1000 if pretrained else 1800
+# From scratch, a pretrained family's backbone takes a from-scratch learning rate: this many
+# times its fine-tuning one (AdamW; 1e-4 → 1e-3, the rate the CPU models train at).
+SCRATCH_LR_FACTOR = 10.0
+POS_WEIGHT_CAP = 10.0  # a class with 1 positive in 200 clips is not weighted 199 to 1
+
+
+def default_model() -> str:
+    """The model ``config new`` picks when none is named: the best for this machine.
+
+    Fine-tuning a pretrained network is better where it can run: a GPU, and the weights in
+    torch.hub's cache already (``config new`` never downloads). Otherwise the small 3D CNN
+    ``tiny3d``, which learns from scratch in CPU minutes: on the behaviour zoo's perch_bird it
+    reached val mAP 0.88 where MotionNet reached 0.68 and a hand-made baseline 0.79
+    (benchmarks/bench_learning.py; MotionNet stays shipped as ``--model motionnet``).
+    """
+    import torch
+
+    from ..models._weights import hub_checkpoints
+
+    cached = hub_checkpoints() / "r2plus1d_18-91a641e6.pth"
+    if torch.cuda.is_available() and cached.is_file():
+        return "r2plus1d_r18"
+    return "tiny3d"
+
+
+def pos_weights(counts: list[int], total: int) -> list[float]:
+    """Per class, negatives per positive in the training clips (BCE's ``pos_weight``), so a
+    rare behaviour weighs as much as a common one; capped, and 1 for a class never seen."""
+    return [round(min(POS_WEIGHT_CAP, (total - c) / c), 2) if c else 1.0 for c in counts]
+
+
+def epochs_for(num_train: int, *, pretrained: bool, seen: int | None = None) -> int:
+    """Enough passes to show the model ~1800 clips from scratch (~1000 when fine-tuning; or
+    ``seen``), within sensible bounds: few clips get many epochs, many clips few. (The demo's
+    tiny model reaches val mAP 0.93 on 133 clips in 14 epochs.)"""
+    seen = seen or (1000 if pretrained else 1800)
     low, high = (3, 30) if pretrained else (10, 100)
     return max(low, min(high, math.ceil(seen / max(num_train, 1))))
 
 
-def new_config(data_dir: str | Path, model: str) -> str:
-    """The text of a config that trains ``model`` on the ``prepare`` output ``data_dir``."""
+def new_config(
+    data_dir: str | Path, model: str | None = None, *, from_scratch: bool = False
+) -> str:
+    """The text of a config that trains ``model`` (None: ``default_model()``) on the
+    ``prepare`` output ``data_dir``; ``from_scratch``: no pretrained weights, and the learning
+    rate and epochs of training from scratch."""
+    if model is None:
+        model = default_model()
     if model not in MODEL_FAMILIES:
         raise ConfigError(
             f"--model {model!r} is not one ethoclip ships; use one of {', '.join(MODEL_FAMILIES)}"
@@ -73,7 +116,10 @@ def new_config(data_dir: str | Path, model: str) -> str:
     rates = sorted({r.rate for r in dataset.records})
     rates_text = ", ".join(f"{float(r):g}" for r in rates)
     multi = dataset.multi_label
-    epochs = epochs_for(len(train), pretrained=family.pretrained)
+    pretrained = family.pretrained and not from_scratch
+    seen = family.clips_seen if not (family.pretrained and from_scratch) else None
+    epochs = epochs_for(len(train), pretrained=pretrained, seen=seen)
+    lr = family.lr * (SCRATCH_LR_FACTOR if family.pretrained and not pretrained else 1.0)
     if family.kind == "3d":
         timing = time_sampling(dataset.records, family.frames)
         interval = timing.frame_interval
@@ -95,6 +141,19 @@ def new_config(data_dir: str | Path, model: str) -> str:
         sampling_note = f"{family.frames} segments of the clips' {clip_frames} frames (TSN)"
         shape = "NCHW"
     loss = "BCELossWithLogits" if multi else "CrossEntropyLoss"
+    loss_cls = f"dict(type='{loss}')"
+    if multi:
+        counts = [0] * dataset.num_classes
+        for record in train:
+            for i in record.label_ids:
+                counts[i] += 1
+        # Negatives per positive in the training clips, so rare behaviours count.
+        loss_cls = f"dict(type='{loss}', pos_weight={pos_weights(counts, len(train))})"
+    backbone = (
+        "backbone=dict(pretrained=None),  # --from-scratch\n    "
+        if family.pretrained and from_scratch
+        else ""
+    )
     metrics = (
         "('mean_average_precision', 'mmit_mean_average_precision')"
         if multi
@@ -111,6 +170,8 @@ def new_config(data_dir: str | Path, model: str) -> str:
         )
         val_crop = f"    dict(type='CenterCrop', crop_size={c}),\n"
     command = f"ethoclip config new --data {data_dir} --model {model}"
+    if from_scratch:
+        command += " --from-scratch"
     return f"""# Written by `{command}` (ethoclip {__version__}).
 # Dataset: {root}
 #   {dataset.num_classes} labels ({"multi-label" if multi else "single-label"}), \
@@ -126,11 +187,11 @@ _base_ = [
 
 data_root = {str(root)!r}
 num_classes = {dataset.num_classes}  # = lines of label_map.txt
-max_epochs = {epochs}  # ~{1000 if family.pretrained else 1800} clips shown in all, for \
+max_epochs = {epochs}  # ~{seen or (1000 if pretrained else 1800)} clips shown in all, for \
 {len(train)} training clips
 
 model = dict(
-    cls_head=dict(num_classes=num_classes, loss_cls=dict(type='{loss}'),
+    {backbone}cls_head=dict(num_classes=num_classes, loss_cls={loss_cls},
                   # {"sigmoid" if multi else "softmax"} scores, averaged over views
                   average_clips='prob'))
 
@@ -138,7 +199,7 @@ model = dict(
 train_pipeline = [
     dict(type='DecordInit'),
     dict(type='SampleFrames', {sample}),
-    dict(type='DecordDecode'),
+    dict(type='DecordDecode', cache=True),  # decoded once, at the Resize's size
     dict(type='Resize', scale=(-1, {s})),
 {train_crop}    dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='{shape}'),
@@ -147,7 +208,7 @@ train_pipeline = [
 val_pipeline = [
     dict(type='DecordInit'),
     dict(type='SampleFrames', {sample}, test_mode=True),
-    dict(type='DecordDecode'),
+    dict(type='DecordDecode', cache=True),
     dict(type='Resize', scale=(-1, {s})),
 {val_crop}    dict(type='FormatShape', input_format='{shape}'),
     dict(type='PackActionInputs'),
@@ -171,11 +232,11 @@ val_evaluator = dict(type='AccMetric', metric_list={metrics})
 test_evaluator = val_evaluator
 
 train_cfg = dict(max_epochs=max_epochs)
-optim_wrapper = dict(optimizer=dict(lr={family.lr:g}))
+optim_wrapper = dict(optimizer=dict(lr={lr:g}))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
          convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min={family.lr / 100:g},
+    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min={lr / 100:g},
          by_epoch=True, begin=1, end=max_epochs),
 ]
 auto_scale_lr = dict(enable=False, base_batch_size={family.batch_size})

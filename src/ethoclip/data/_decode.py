@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ..media import VideoProbe, VideoReader, probe_video
+from ..media import VideoProbe, VideoReader, display_size, probe_video
 from ..registry import config_error
+from ._cache import DEFAULT_MAX_GIB, FrameCache, default_cache_dir
 from ._transforms import Resize, Results
 
 
@@ -89,13 +90,20 @@ class VideoInit:
 
 
 class VideoDecode:
-    """Decode ``frame_inds`` (any order, repeats allowed) into ``imgs`` (M, H, W, 3) uint8."""
+    """Decode ``frame_inds`` (any order, repeats allowed) into ``imgs`` (M, H, W, 3) uint8.
+
+    ``cache`` (ethoclip's, not MMAction2's): True (the default folder, see
+    ``default_cache_dir``) or a folder: decode every frame of a clip once, at the size of the
+    ``Resize`` that follows, and read later epochs from there; ``cache_gib`` bounds it.
+    """
 
     def __init__(
         self,
         mode: str = "accurate",
         multi_thread: bool = False,
         io_backend: str = "disk",
+        cache: bool | str | None = None,
+        cache_gib: float = DEFAULT_MAX_GIB,
         **extra: Any,
     ) -> None:
         # io_backend is not MMAction2's DecordDecode argument (MMAction2 fails on the one config
@@ -106,17 +114,58 @@ class VideoDecode:
         # Both modes decode exactly the frames asked for: ethoclip's reader matches frames by
         # timestamp, so 'efficient' (seek once, read on) has nothing to trade away.
         self.multi_thread = bool(multi_thread)  # PyAVDecode's: let FFmpeg pick the threads
+        if not isinstance(cache, (bool, str, type(None))):
+            raise config_error("cache", f"must be True, False or a folder (got {cache!r})")
+        if (
+            isinstance(cache_gib, bool)
+            or not isinstance(cache_gib, (int, float))
+            or not (cache_gib > 0)
+        ):
+            raise config_error("cache_gib", f"must be a positive number (got {cache_gib!r})")
         self.resize: Resize | None = None  # set by the pipeline when a Resize follows
+        self.cache: FrameCache | None = None
+        if cache:
+            folder = default_cache_dir() if cache is True else Path(str(cache)).expanduser()
+            self.cache = FrameCache(folder, int(cache_gib * 2**30))
+
+    def _read(
+        self, probe: VideoProbe, wanted: np.ndarray, threads: int
+    ) -> tuple[np.ndarray, int, int]:
+        cache = self.cache
+        if cache is None:
+            return self._decode(probe, wanted, threads)
+        # The key from the probe alone: a cache hit never opens the container.
+        index = probe.annotated_stream
+        info = probe.stream(index if index is not None else probe.video_streams[0].index)
+        width, height = display_size(info.width or 0, info.height or 0, info.turns)
+        size = self.resize.output_size(width, height) if self.resize is not None else None
+        key = cache.key(probe.path, info.index, size)
+        frames = cache.get(key)
+        if frames is None:
+            w, h = size or (width, height)
+            if not cache.fits(info.frames * w * h * 3):  # a long video: no caching
+                return self._decode(probe, wanted, threads)
+            # Every frame once: a sequential decode costs about what the sampled ones do
+            # (H.264 decodes the frames between them anyway), and no epoch decodes again.
+            frames, _, _ = self._decode(probe, np.arange(info.frames), threads)
+            cache.put(key, frames)
+        return np.ascontiguousarray(frames[wanted]), width, height
+
+    def _decode(
+        self, probe: VideoProbe, wanted: np.ndarray, threads: int
+    ) -> tuple[np.ndarray, int, int]:
+        with VideoReader(probe.path, probe=probe, threads=threads, upright=True) as reader:
+            width, height = reader.size
+            size = self.resize.output_size(width, height) if self.resize is not None else None
+            return reader.read_indices(wanted, size=size), width, height
 
     def __call__(self, results: Results) -> Results:
         probe: VideoProbe = results.pop("video_probe", None) or cached_probe(results["filename"])
         wanted = np.asarray(results["frame_inds"], dtype=np.int64)
         threads = 0 if self.multi_thread else int(results.pop("decode_threads", 1))
         results.pop("decode_threads", None)
-        with VideoReader(probe.path, probe=probe, threads=threads, upright=True) as reader:
-            width, height = reader.size
-            size = self.resize.output_size(width, height) if self.resize is not None else None
-            imgs = reader.read_indices(wanted, size=size)
+        imgs, width, height = self._read(probe, wanted, threads)
+        size = (imgs.shape[2], imgs.shape[1]) if self.resize is not None else None
         results["imgs"] = imgs
         results["original_shape"] = (height, width)
         results["img_shape"] = imgs.shape[1:3]

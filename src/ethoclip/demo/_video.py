@@ -38,6 +38,9 @@ class StreamSpec:
     crf: int = 12
     gop: int = 12  # keyframe interval, so seeks have something to do
     pix_fmt: str = "yuv420p"  # yuv444p allows odd sizes
+    # The frame index in a top band, for tests that prove which frame they got; off for videos
+    # that stand in for camera footage (a band that changes every frame is motion no camera has).
+    frame_code: bool = True
 
 
 @dataclass
@@ -63,7 +66,8 @@ def cfr_times(num_frames: int, fps: float, start_sec: float = 0.0) -> list[float
 
 
 def write_video(path: str | os.PathLike[str], spec: VideoSpec) -> Path:
-    """Write ``spec`` to ``path``; every video frame carries its index as a frame code."""
+    """Write ``spec`` to ``path``; every video frame carries its index as a frame code (unless
+    its stream's ``frame_code`` is off)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     container = av.open(str(path), mode="w", format=spec.container_format, options=spec.options)
@@ -94,7 +98,8 @@ def write_video(path: str | os.PathLike[str], spec: VideoSpec) -> Path:
     for t, k, i in events:
         s, stream = spec.streams[k], video_streams[k]
         frame = s.render(i, t, s.width, s.height).copy()
-        stamp_frame_code(frame, i)
+        if s.frame_code:
+            stamp_frame_code(frame, i)
         vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
         vf.pts = round(t / s.time_base)
         vf.time_base = s.time_base

@@ -119,6 +119,11 @@ for name, target, text in [
     ("HFTimeSformer", f"{_M}._transformers:HFTimeSformer", "transformers' TimeSformer (hf://)"),
     ("HFVideoMAE", f"{_M}._transformers:HFVideoMAE", "transformers' VideoMAE ViT (hf://)"),
     ("TinyVideoNet", f"{_M}._backbones:TinyVideoNet", "a small 3D CNN for CPUs, tests, the demo"),
+    (
+        "MotionNet",
+        f"{_M}.backbones.motionnet:MotionNet",
+        "frames + motion + foreground, (2+1)D, for CPUs without weights (the default)",
+    ),
     ("TSNHead", f"{_M}._heads:TSNHead", "spatial pool, segment consensus, dropout, linear"),
     ("TimeSformerHead", f"{_M}._heads:TimeSformerHead", "dropout + linear on the class token"),
     ("I3DHead", f"{_M}._heads:I3DHead", "spatio-temporal pool, dropout, linear"),

@@ -1,0 +1,322 @@
+"""Does the default path learn behaviour, on projects nobody tuned it to?
+
+For each behaviour-zoo project (and the demo): write it, ``prepare`` it with the defaults,
+``config new`` with the default model, train on the CPU, test on the validation clips, and
+``predict`` a held-out video; beside it, a hand-made baseline on the same clips (~20 motion
+and foreground statistics per clip, one logistic regression per class). Prints per project:
+val mAP and per-class AP of both, how many true bouts (≥ 1 s) of the held-out video the
+predicted bouts.csv finds at IoU ≥ 0.5, the CPU minutes spent training, and the ratio of the
+model's mAP to the baseline's (targets, issue 15: mAP ≥ 0.85 and above the baseline, ≥ 70 % of
+bouts found, training ≤ 15 minutes).
+
+    python benchmarks/bench_learning.py [--projects perch_bird,fish_tank,crab_pair,demo]
+        [--work DIR] [--model NAME] [--cfg-options KEY=VALUE ...] [--short-side N]
+        [--baseline-only] [--threads 2]
+
+``--cfg-options`` and ``--short-side`` (the model's input size) are for ablations; the work
+folder keeps the generated projects and prepared clips between runs (training starts over).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ZOO = ("perch_bird", "fish_tank", "crab_pair")
+MIN_BOUT_SEC = 1.0
+IOU = 0.5
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (data-loader workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def make_project(name: str, root: Path) -> dict[str, list[tuple[str, float, float]]]:
+    """The project under ``root`` (kept if there) → exact bouts per video path (from root)."""
+    from ethoclip.demo import generate_demo_project
+    from ethoclip.demo.zoo import PROJECTS, generate_zoo_project, read_ground_truth
+
+    if name == "demo":
+        if not root.exists():
+            generate_demo_project(root)
+        # The demo keeps no ground-truth file: its VIA projects are it (VIA's rounding aside).
+        from ethoclip.annotations import load_via_project
+
+        truth: dict[str, list[tuple[str, float, float]]] = {}
+        for via in sorted(root.glob("**/via/*.json")):
+            session = via.parent.parent.relative_to(root).as_posix()
+            for seg in load_via_project(via).segments:
+                key = f"{session}/video/{seg.video}"
+                truth.setdefault(key, []).append((seg.labels[0][1], seg.start, seg.end))
+        return truth
+    if not root.exists():
+        generate_zoo_project(PROJECTS[name], root)
+    return {
+        video: [(b.label, b.start_sec, b.end_sec) for b in bouts]
+        for video, bouts in read_ground_truth(root).items()
+    }
+
+
+def prepare(root: Path, out: Path, stride_sec: float | None = None) -> None:
+    from ethoclip.cli.prepare import run_prepare
+    from ethoclip.dataset import PlanOptions, PrepareOptions
+
+    if not (out / "manifest.jsonl").is_file():
+        run_prepare(str(root), out, PrepareOptions(plan=PlanOptions(stride_sec=stride_sec)))
+
+
+def train_default(
+    data: Path, work: Path, model: str | None, options: list[str], short_side: int | None
+) -> tuple[Path, float, float, str]:
+    """config new (default model) → train. (best checkpoint, CPU s, wall s, model name)"""
+    from ethoclip.config import Config
+    from ethoclip.config._new import default_model, new_config
+    from ethoclip.engine import TrainOptions, train
+
+    name = model or default_model()
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    config = work / f"{name}.py"
+    config.write_text(new_config(data, name), encoding="utf-8")
+    cfg = Config.fromfile(config, cfg_options=options or None)
+    if short_side is not None:
+        for key in ("train_pipeline", "val_pipeline", "test_pipeline"):
+            for step in cfg[key]:
+                if step["type"] == "Resize" and step["scale"][0] == -1:
+                    step["scale"] = (-1, short_side)
+        for key in ("train_dataloader", "val_dataloader", "test_dataloader"):
+            cfg[key]["dataset"]["pipeline"] = cfg[key.replace("dataloader", "pipeline")]
+    cpu, wall = cpu_seconds(), time.perf_counter()
+    train(cfg, TrainOptions(work_dir=work, progress_bar=False, devices=1, accelerator="cpu"))
+    cpu, wall = cpu_seconds() - cpu, time.perf_counter() - wall
+    best = sorted(work.glob("best_*.ckpt"))
+    return (best[0] if best else work / "last.ckpt"), cpu, wall, name
+
+
+def bout_hits(
+    truth: list[tuple[str, float, float]], predicted: list[tuple[str, float, float]]
+) -> tuple[int, int]:
+    """(true bouts ≥ 1 s matched by a predicted bout of their label at IoU ≥ 0.5, of how many)"""
+    wanted = [b for b in truth if b[2] - b[1] >= MIN_BOUT_SEC]
+    hits = 0
+    for label, start, end in wanted:
+        for p_label, p_start, p_end in predicted:
+            if p_label != label:
+                continue
+            inter = max(0.0, min(end, p_end) - max(start, p_start))
+            union = max(end, p_end) - min(start, p_start)
+            if union > 0 and inter / union >= IOU:
+                hits += 1
+                break
+    return hits, len(wanted)
+
+
+def held_out_bouts(
+    checkpoint: Path, data: Path, root: Path, truth: dict[str, Any], out: Path
+) -> tuple[str, int, int]:
+    from ethoclip.dataset import load_dataset
+    from ethoclip.inference import PredictOptions, load_model, predict
+
+    dataset = load_dataset(data)
+    val = dataset.split("val") if "val" in dataset.splits else dataset.records
+    video = val[0].source_video
+    model = load_model(str(checkpoint), device="cpu")
+    (result,) = predict(model, str(checkpoint), [str(root / video)], PredictOptions(out=out))
+    assert result.folder is not None, result.error
+    with open(result.folder / "bouts.csv", newline="", encoding="utf-8") as f:
+        rows = [(r["label"], float(r["start"]), float(r["end"])) for r in csv.DictReader(f)]
+    hits, total = bout_hits(truth[video], rows)
+    return video, hits, total
+
+
+# ---- the hand-made baseline -------------------------------------------------------------
+
+
+def clip_features(path: Path) -> np.ndarray:
+    """~20 statistics of a clip at a 64-pixel short side: how much moves, how much differs
+    from the clip's median (the animal), where that is, how fast it goes, how spread it is."""
+    from ethoclip.media import VideoReader, probe_video
+
+    probe = probe_video(path)
+    with VideoReader(path, probe=probe, threads=1) as reader:
+        width, height = reader.size
+        size = (max(2, round(width * 64 / height) // 2 * 2), 64)
+        n = probe.stream(probe.video_streams[0].index).frames
+        frames = reader.read_indices(np.arange(n), size=size)
+    g = frames.astype(np.float32).mean(axis=3)
+    g = g[:, 8:]  # below the frame-code band of synthetic videos (1/8 of the height)
+    _, h, w = g.shape
+    ys, xs = np.mgrid[0:h, 0:w]
+    diff = np.abs(np.diff(g, axis=0))
+    energy = diff.mean(axis=(1, 2))
+    fg = np.abs(g - np.median(g, axis=0)) > 18.0
+    area = fg.mean(axis=(1, 2))
+    mass = fg.sum(axis=(1, 2)) + 1e-3
+    cx = (fg * xs).sum(axis=(1, 2)) / mass / w
+    cy = (fg * ys).sum(axis=(1, 2)) / mass / h
+    speed = np.hypot(np.diff(cx), np.diff(cy))
+    dmass = diff.sum(axis=(1, 2)) + 1e-3
+    mx = (diff * xs).sum(axis=(1, 2)) / dmass
+    my = (diff * ys).sum(axis=(1, 2)) / dmass
+    spread = np.sqrt(
+        (diff * ((xs - mx[:, None, None]) ** 2 + (ys - my[:, None, None]) ** 2)).sum(axis=(1, 2))
+        / dmass
+    ) / max(h, w)
+    return np.array(
+        [
+            energy.mean(),
+            energy.std(),
+            energy.max(),
+            np.percentile(energy, 90),
+            (energy < 0.5 * np.median(energy) + 0.2).mean(),
+            area.mean(),
+            area.std(),
+            area.max(),
+            cx.mean(),
+            cx.std(),
+            cx.max() - cx.min(),
+            cy.mean(),
+            cy.std(),
+            cy.max() - cy.min(),
+            speed.mean(),
+            speed.std(),
+            speed.max(),
+            spread.mean(),
+            spread.std(),
+            np.abs(np.diff(area)).mean(),
+        ],
+        np.float32,
+    )
+
+
+def baseline(data: Path) -> tuple[float, dict[str, float], float]:
+    """(val mAP, per-class AP, CPU s) of per-class logistic regressions on clip_features."""
+    import torch
+
+    from ethoclip.dataset import load_dataset
+    from ethoclip.engine._metrics import average_precision_per_class
+
+    cpu = cpu_seconds()
+    dataset = load_dataset(data)
+    split = {s: dataset.split(s) for s in ("train", "val")}
+    x, y = {}, {}
+    for s, records in split.items():
+        x[s] = torch.tensor(np.stack([clip_features(dataset.path(r)) for r in records]))
+        y[s] = torch.zeros(len(records), dataset.num_classes)
+        for row, r in enumerate(records):
+            y[s][row, list(r.label_ids)] = 1.0
+    mean, std = x["train"].mean(0), x["train"].std(0) + 1e-6
+    xt, xv = (x["train"] - mean) / std, (x["val"] - mean) / std
+    weight = torch.zeros(xt.shape[1], dataset.num_classes, requires_grad=True)
+    bias = torch.zeros(dataset.num_classes, requires_grad=True)
+    optimizer = torch.optim.LBFGS([weight, bias], max_iter=200)
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(xt @ weight + bias, y["train"])
+        loss = loss + 1e-2 * (weight**2).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    with torch.no_grad():
+        scores = torch.sigmoid(xv @ weight + bias)
+    aps = average_precision_per_class(scores, y["val"])
+    per_class = dict(zip(dataset.labels, aps, strict=True))
+    valid = [a for a in aps if a == a]
+    return float(np.mean(valid)), per_class, cpu_seconds() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--projects", default=",".join((*ZOO, "demo")))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/ethoclip-bench-learning"))
+    parser.add_argument("--model", help="a shipped model (default: what config new picks)")
+    parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--short-side", type=int, help="the model's input size (ablation)")
+    parser.add_argument(
+        "--stride-sec", type=float, help="prepare's --stride-sec (default: its default, 4 s)"
+    )
+    parser.add_argument("--baseline-only", action="store_true")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--tag", default="default", help="names this run's results file")
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rows = []
+    for name in args.projects.split(","):
+        root, data = args.work / name, args.work / f"{name}_ds"
+        if args.stride_sec:
+            data = args.work / f"{name}_ds_stride{args.stride_sec:g}"
+        truth = make_project(name, root)
+        prepare(root, data, args.stride_sec)
+        b_map, b_ap, b_cpu = baseline(data)
+        row: dict[str, Any] = {
+            "project": name,
+            "baseline_map": b_map,
+            "baseline_ap": b_ap,
+            "baseline_cpu_s": b_cpu,
+        }
+        print(f"{name}: baseline mAP {b_map:.3f} ({b_cpu:.0f} CPU s)", flush=True)
+        if not args.baseline_only:
+            from ethoclip.engine._evaluate import evaluate
+
+            run = args.work / f"{name}_{args.tag}"
+            checkpoint, cpu, wall, model = train_default(
+                data, run / "work", args.model, args.cfg_options, args.short_side
+            )
+            metrics = evaluate(checkpoint, out=run / "eval", batch_size=8, workers=0, device="cpu")
+            video, hits, total = held_out_bouts(checkpoint, data, root, truth, run / "pred")
+            row.update(
+                model=model,
+                map=metrics["mAP"],
+                train_cpu_s=cpu,
+                train_wall_s=wall,
+                ap={k: v["ap"] for k, v in metrics["per_class"].items()},
+                held_out=video,
+                bout_hits=hits,
+                bouts=total,
+            )
+            print(
+                f"{name}: {model} mAP {metrics['mAP']:.3f}, bouts {hits}/{total} at IoU ≥ {IOU}"
+                f" on {video}; training {cpu / 60:.1f} CPU min ({wall / 60:.1f} min wall)",
+                flush=True,
+            )
+        rows.append(row)
+        (args.work / f"results_{args.tag}.json").write_text(json.dumps(rows, indent=1))
+    print()
+    print(
+        f"{'project':<12} {'model':<10} {'mAP':>6} {'base':>6} {'bouts':>7} {'CPU min':>8}  "
+        "per-class AP (model / baseline)"
+    )
+    for r in rows:
+        per = ", ".join(
+            f"{k} {r.get('ap', {}).get(k, float('nan')):.2f}/{v:.2f}"
+            for k, v in r["baseline_ap"].items()
+        )
+        bouts = f"{r['bout_hits']}/{r['bouts']}" if "bouts" in r else "-"
+        print(
+            f"{r['project']:<12} {r.get('model', '-'):<10} {r.get('map', float('nan')):>6.3f} "
+            f"{r['baseline_map']:>6.3f} {bouts:>7} {r.get('train_cpu_s', 0) / 60:>8.1f}  {per}"
+        )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
