@@ -8,6 +8,12 @@ warm-up. The table gives milliseconds per clip, how many 4-second clips a second
 (real-time factor) and the ratio to the tiny model (how much slower than it each family is).
 
     python benchmarks/bench_models.py [--repeat 3] [--families tiny3d,tsn_r50,...]
+    python benchmarks/bench_models.py --mmaction [--cases tsn,i3d,...]
+
+``--mmaction``: MMAction2 1.2.0 side by side (its venv from ``tests/oracle/build_mmaction2.sh``):
+one wheel config per family (``mma_forward_cases.py``), both built from that file with random
+weights, eval forward on the same input, same thread count; the ratio is MMAction2's time over
+ethoclip's (above 1: ethoclip is faster).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from ethoclip.config import Config
 from ethoclip.config._new import MODEL_FAMILIES  # its home; the package keeps it lazy (no av)
 from ethoclip.models import build_recognizer
 
-from _common import best_of
+from _common import best_of  # first: it puts the repository on sys.path
 
 CLIP_SEC = 4.0  # prepare's default clip length
 
@@ -43,13 +49,87 @@ def build(family: str) -> torch.nn.Module:
     return build_recognizer(model, num_classes=6, multi_label=True).eval()
 
 
+def side_by_side(names: list[str], repeat: int) -> None:
+    """Eval forward per family: ethoclip here, MMAction2 in its venv, one after the other."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    from mma_forward_cases import CASES, weights_off
+
+    from tests.mmaction2_oracle import Unavailable, oracle_python
+
+    try:
+        python = oracle_python()
+    except Unavailable as exc:
+        raise SystemExit(f"error: {exc}") from None
+    threads = torch.get_num_threads()
+    configs = (
+        Path(
+            subprocess.run(
+                [
+                    str(python),
+                    "-c",
+                    "import mmaction, os; print(os.path.dirname(mmaction.__file__))",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        )
+        / ".mim"
+        / "configs"
+    )
+    print(f"torch {torch.__version__}, {threads} threads, one view, eval, best of {repeat}")
+    print(f"{'family':<12} {'input':<18} {'ethoclip ms':>12} {'MMAction2 ms':>13} {'ratio':>7}")
+    for name in names:
+        rel, shape = CASES[name]
+        cfg = Config.fromfile(configs / rel)
+        torch.manual_seed(0)
+        model = build_recognizer(weights_off(cfg.to_dict()["model"])).eval()
+        x = torch.randn(*shape)
+        with torch.no_grad():
+            model.run(x, normalised=True)
+            ours = best_of(repeat, lambda m=model, v=x: m.run(v, normalised=True))
+        del model
+        done = subprocess.run(
+            [
+                str(python),
+                str(Path(__file__).with_name("_mma_forward.py")),
+                str(repeat),
+                name,
+                str(threads),
+            ],
+            capture_output=True,
+            text=True,
+            env={"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1", "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+        if done.returncode != 0:
+            print(f"{name:<12} MMAction2 failed: {done.stderr.strip().splitlines()[-1]}")
+            continue
+        theirs = json.loads(done.stdout.strip().splitlines()[-1])[name]
+        dims = "×".join(str(d) for d in shape[1:])
+        print(
+            f"{name:<12} {dims:<18} {ours * 1000:>12.0f} {theirs * 1000:>13.0f} "
+            f"{theirs / ours:>6.2f}x"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--families", default=",".join(MODEL_FAMILIES))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--mmaction", action="store_true", help="MMAction2 side by side")
+    parser.add_argument("--cases", default=None, help="families for --mmaction (default all)")
     args = parser.parse_args()
+    if args.mmaction:
+        from mma_forward_cases import CASES
+
+        side_by_side(args.cases.split(",") if args.cases else list(CASES), args.repeat)
+        return
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch of 1 clip")
     print(
         f"{'family':<14} {'input':<22} {'params':>8} {'ms/clip':>9} "
