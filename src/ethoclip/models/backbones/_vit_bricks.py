@@ -10,40 +10,9 @@ import torch
 from torch import nn
 
 from ...registry import config_error
-
-
-class DropPath(nn.Module):
-    """Stochastic depth per sample: a residual branch is dropped for whole samples while
-    training (rescaled by 1/keep), as MMCV's ``DropPath`` draws it (one uniform per sample)."""
-
-    def __init__(self, drop_prob: float = 0.0) -> None:
-        super().__init__()
-        self.drop_prob = float(drop_prob)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.drop_prob == 0.0 or not self.training:
-            return x
-        keep = 1.0 - self.drop_prob
-        shape = (x.shape[0],) + (1,) * (x.ndim - 1)
-        mask = (keep + torch.rand(shape, dtype=x.dtype, device=x.device)).floor()
-        return x.div(keep) * mask
-
-
-def drop_path_or_identity(rate: float) -> nn.Module:
-    return DropPath(rate) if rate > 0 else nn.Identity()
-
-
-def trunc_normal_linears(module: nn.Module, std: float = 0.02) -> None:
-    """MMEngine's ``TruncNormal`` on every Linear (bias 0) and ``Constant`` on every LayerNorm
-    (1, 0): the ``init_cfg`` MMAction2's ViT and Swin default to."""
-    for m in module.modules():
-        if isinstance(m, nn.Linear):
-            nn.init.trunc_normal_(m.weight, std=std, a=-2.0, b=2.0)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.LayerNorm):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
+from .._mma_init import DropPath, drop_path_or_identity  # noqa: F401  (one home)
+from .._mma_init import pretrained_init_cfg as pretrained_init  # noqa: F401
+from .._mma_init import trunc_normal_linear_and_constant_norm as trunc_normal_linears  # noqa: F401
 
 
 def layer_norm(
@@ -105,24 +74,6 @@ def load_partial(
     if problems:
         warnings.warn(f"{source}: {'; '.join(problems)}", stacklevel=3)
     return list(fits)
-
-
-def pretrained_init(init_cfg: object) -> tuple[str, str] | None:
-    """MMEngine's ``init_cfg=dict(type='Pretrained', checkpoint=…, prefix=…)`` as (file,
-    prefix); None for no ``init_cfg`` (the architecture's own initialisation)."""
-    if init_cfg is None:
-        return None
-    cfg = dict(init_cfg) if isinstance(init_cfg, Mapping) else None
-    if cfg is None or cfg.get("type") != "Pretrained" or not cfg.get("checkpoint"):
-        raise config_error(
-            "init_cfg",
-            "only dict(type='Pretrained', checkpoint=…, prefix=…) is supported; leave it out for "
-            f"MMAction2's default initialisation (got {init_cfg!r})",
-        )
-    unknown = set(cfg) - {"type", "checkpoint", "prefix", "map_location"}
-    if unknown:
-        raise config_error("init_cfg", f"{', '.join(sorted(unknown))} not supported")
-    return str(cfg["checkpoint"]), str(cfg.get("prefix") or "")
 
 
 def with_prefix(state: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

@@ -23,9 +23,9 @@ from torch import nn
 
 from ...registry import config_error
 from .._weights import state_dict_from
+from ._bricks import NonLocal3d
 from ._conv import ConvModule, check_act, constant, freeze, kaiming, triple
 from ._inflate import inflate_2d_weights, load_3d_weights
-from .non_local import NonLocal3d
 
 
 class BasicBlock3d(nn.Module):
