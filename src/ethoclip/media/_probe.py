@@ -114,11 +114,13 @@ def _header_info(s: av.stream.Stream) -> StreamInfo:
     )
     if isinstance(s, av.VideoStream):
         cc = s.codec_context
+        if cc is None:  # a damaged header names no codec: no size to read (it cannot decode)
+            return info
         info.width, info.height = cc.width, cc.height
         info.avg_fps = _fps(s.average_rate)
         info.base_fps = _fps(s.base_rate)
         info.header_frames = s.frames or None  # PyAV reports 0 when the header has no count
-    elif isinstance(s, av.AudioStream):
+    elif isinstance(s, av.AudioStream) and s.codec_context is not None:
         info.sample_rate = s.codec_context.sample_rate
     return info
 
