@@ -207,7 +207,7 @@ def baseline(data: Path) -> tuple[float, dict[str, float], float]:
     import torch
 
     from ethoclip.dataset import load_dataset
-    from ethoclip.engine._metrics import average_precision_per_class
+    from ethoclip.evaluation._metrics import average_precision_per_class
 
     cpu = cpu_seconds()
     dataset = load_dataset(data)

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from ethoclip.engine import AccMetric, best_f1_thresholds, f1_at, report
-from ethoclip.engine._metrics import mean_average_precision, mmit_mean_average_precision
 from ethoclip.engine._optim import param_groups
 from ethoclip.engine._schedulers import CosineAnnealingLR, LinearLR, MultiStepLR, lr_at
 from ethoclip.errors import ConfigError
+from ethoclip.evaluation._metrics import mean_average_precision, mmit_mean_average_precision
 
 SCORES = torch.tensor(
     [

@@ -12,7 +12,7 @@ import pytest
 import torch
 import torchmetrics.functional.classification as tmf
 
-from ethoclip.engine._metrics import (
+from ethoclip.evaluation._metrics import (
     mean_average_precision,
     mean_class_accuracy,
     mmit_mean_average_precision,
@@ -142,7 +142,7 @@ def test_multi_label_metrics_equal_mmaction2s(
         assert ours_mmit == pytest.approx(theirs_all, abs=1e-6)
     else:
         # A background row (no positive) makes MMAction2's MMIT mAP NaN; ethoclip leaves such
-        # rows out (documented in engine/_metrics.py), which is MMAction2's value without them.
+        # rows out (documented in evaluation/_metrics.py), which is MMAction2's value without them.
         assert math.isnan(theirs_all)
 
 

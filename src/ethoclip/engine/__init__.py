@@ -1,9 +1,7 @@
 """Training and evaluation: Lightning runs the loop, torchmetrics the metrics; the MMAction2
 vocabulary of config files maps onto both. Only ``engine`` and ``cli`` unpack configs."""
 
-from ..models._checkpoint import Trained, load_trained, read_checkpoint
-from ._experiment import Experiment, Settings, build_experiment, read_settings
-from ._metrics import (
+from ..evaluation import (
     AccMetric,
     best_f1_thresholds,
     class_evidence,
@@ -12,6 +10,8 @@ from ._metrics import (
     mmit_mean_average_precision,
     report,
 )
+from ..models._checkpoint import Trained, load_trained, read_checkpoint
+from ._experiment import Experiment, Settings, build_experiment, read_settings
 from ._train import TrainingInterrupted, TrainOptions, TrainResult, default_work_dir, train
 
 __all__ = [

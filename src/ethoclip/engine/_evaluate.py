@@ -18,10 +18,10 @@ from torch.utils.data import DataLoader
 from ..data import ClipDataset, ClipSamples, DefaultSampler, VideoDataset, build_dataset, collate
 from ..dataset import LABEL_MAP
 from ..errors import DatasetError
+from ..evaluation import report
 from ..inference._loader import predict_loader
 from ..models._checkpoint import Trained, load_trained
 from ..preflight._classes import class_order, describe_order
-from ._metrics import report
 
 
 def evaluation_dataset(trained: Trained, data: str | None, split: str) -> ClipSamples:

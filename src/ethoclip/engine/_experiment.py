@@ -25,11 +25,11 @@ from ..data import (
 )
 from ..dataset import MANIFEST, read_manifest
 from ..errors import ConfigError, MediaError
+from ..evaluation import AccMetric
 from ..models import BaseRecognizer, build_recognizer
 from ..registry import HOOKS, LOOPS, METRICS, OPTIM_WRAPPERS, PARAM_SCHEDULERS, building
 from ._hooks import CheckpointHook, EmptyCacheHook, LoggerHook
 from ._loops import EpochBasedTrainLoop
-from ._metrics import AccMetric
 from ._optim import OptimWrapper
 from ._schedulers import ParamScheduler
 

@@ -13,11 +13,11 @@ import torch
 import torch.distributed as dist
 
 from ..errors import EthoclipError
+from ..evaluation import best_f1_thresholds, class_evidence
 from ..inference._loader import gather_scores
 from ..models import BaseRecognizer
 from ..registry import PARAM_SCHEDULERS
 from ._experiment import Settings
-from ._metrics import best_f1_thresholds, class_evidence
 from ._optim import build_optimizer
 from ._schedulers import lambda_scheduler
 

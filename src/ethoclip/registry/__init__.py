@@ -215,7 +215,9 @@ for name, text in [
     ("PolyLR", "polynomial decay to eta_min"),
 ]:
     PARAM_SCHEDULERS.register(name, f"{_E}._schedulers:{name}", text)
-METRICS.register("AccMetric", f"{_E}._metrics:AccMetric", "mAP, top-k, mean class accuracy")
+METRICS.register(
+    "AccMetric", "ethoclip.evaluation._metrics:AccMetric", "mAP, top-k, mean class accuracy"
+)
 for name, text in [
     ("CheckpointHook", "epoch_N, last and best_<metric> checkpoints"),
     ("LoggerHook", "log every `interval` iterations"),
