@@ -106,7 +106,8 @@ def side_by_side(names: list[str], repeat: int) -> None:
             check=False,
         )
         if done.returncode != 0:
-            print(f"{name:<12} MMAction2 failed: {done.stderr.strip().splitlines()[-1]}")
+            why = done.stderr.strip().splitlines()[-1][:70]
+            print(f"{name:<12} {'':<18} {ours * 1000:>12.0f}  MMAction2 cannot run it: {why}")
             continue
         theirs = json.loads(done.stdout.strip().splitlines()[-1])[name]
         dims = "×".join(str(d) for d in shape[1:])

@@ -21,6 +21,7 @@ CASES: dict[str, tuple[str, tuple[int, ...]]] = {
         R + "tsm/tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py",
         (1, 8, 3, 160, 160),
     ),
+    # MMAction2 cannot run TIN on a CPU (mmcv-lite has no tin_shift op): ethoclip's side only.
     "tin": (R + "tin/tin_imagenet-pretrained-r50_8xb6-1x1x8-40e_sthv1-rgb.py", (1, 8, 3, 160, 160)),
     "tanet": (
         R + "tanet/tanet_imagenet-pretrained-r50_8xb8-1x1x8-50e_sthv1-rgb.py",
@@ -36,7 +37,7 @@ CASES: dict[str, tuple[str, tuple[int, ...]]] = {
     ),
     "c2d": (
         R + "c2d/c2d_r50-in1k-pre-nopool_8xb32-8x8x1-100e_kinetics400-rgb.py",
-        (1, 1, 3, 8, 160, 160),
+        (1, 8, 3, 160, 160),  # Recognizer2D: 8 frames as views
     ),
     "i3d": (
         R + "i3d/i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb.py",
