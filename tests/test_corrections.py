@@ -211,8 +211,9 @@ def test_the_loop_closes_predict_correct_prepare_train(
                 str(tmp_path / "cfg.py"),
                 "--work-dir",
                 str(tmp_path / "work"),
+                "--epochs",
+                "1",
                 "--cfg-options",
-                "train_cfg.max_epochs=1",
                 f"load_from={checkpoint}",
             ]
         )

@@ -5,10 +5,11 @@ falls ``hysteresis`` below it; bouts shorter than ``min_bout_sec`` are dropped. 
 models: a label is on where it is the top score and reaches the threshold.
 
 Bout edges are placed between window centres, sharper than the stride: a training window is
-labelled when the behaviour covers at least half of it, so a window's score crosses the
-threshold when the behaviour's edge passes its centre. The edge is where the score line
-between two neighbouring centres crosses the threshold. Before the first centre and after the
-last, the first and last windows speak for the video's start and end.
+labelled when the behaviour covers at least ``min_overlap`` (½) of it, so a model's score
+passes ½ when the behaviour's edge passes the window's centre. The edge is where the score
+line between the last window off and the first window on crosses ½ (or, when both scores lie
+on one side of ½, the threshold that switched the label). Before the first centre and after
+the last, the first and last windows speak for the video's start and end.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from ..dataset import PlanOptions
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,16 @@ def smooth(scores: np.ndarray, windows: int) -> np.ndarray:
     )
 
 
-def _crossing(c0: float, v0: float, c1: float, v1: float, level: float) -> float:
-    """Where the line from (c0, v0) to (c1, v1) reaches ``level``, kept within [c0, c1]."""
+# The score at which a training window's label switched: prepare's default min_overlap.
+EDGE_LEVEL = PlanOptions().min_overlap
+
+
+def _crossing(c0: float, v0: float, c1: float, v1: float, threshold: float) -> float:
+    """Where the line from (c0, v0) to (c1, v1) reaches ½ (else ``threshold``), in [c0, c1]."""
     if v1 == v0:
         return (c0 + c1) / 2
+    lo, hi = min(v0, v1), max(v0, v1)
+    level = EDGE_LEVEL if lo <= EDGE_LEVEL <= hi else threshold
     return float(min(max(c0 + (level - v0) / (v1 - v0) * (c1 - c0), c0), c1))
 
 
