@@ -122,7 +122,9 @@ def _write_config(out: Path, training: Path) -> Path:
     from ..config._new import new_config
 
     path = out / "tiny3d.py"
-    text = new_config(training, "tiny3d")
+    # The demo's recipe (and its figures, mAP ≈ 0.93) was measured without pos_weight: its
+    # classes are balanced by design, and the weights shift every score up.
+    text = new_config(training, "tiny3d", class_balance=False)
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
     return path

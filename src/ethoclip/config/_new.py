@@ -94,7 +94,11 @@ def epochs_for(num_train: int, *, pretrained: bool, seen: int | None = None) -> 
 
 
 def new_config(
-    data_dir: str | Path, model: str | None = None, *, from_scratch: bool = False
+    data_dir: str | Path,
+    model: str | None = None,
+    *,
+    from_scratch: bool = False,
+    class_balance: bool = True,
 ) -> str:
     """The text of a config that trains ``model`` (None: ``default_model()``) on the
     ``prepare`` output ``data_dir``; ``from_scratch``: no pretrained weights, and the learning
@@ -142,7 +146,7 @@ def new_config(
         shape = "NCHW"
     loss = "BCELossWithLogits" if multi else "CrossEntropyLoss"
     loss_cls = f"dict(type='{loss}')"
-    if multi:
+    if multi and class_balance:
         counts = [0] * dataset.num_classes
         for record in train:
             for i in record.label_ids:
