@@ -232,7 +232,10 @@ class InsectScene:
                     turned += 1
                 heading += turn_rate / SIM_HZ
                 moved = abs(turn_rate) * 4.0 / SIM_HZ  # legs step as it pivots
-            legs += 2 * math.pi * moved / 6.0  # a stride every 6 world units
+            if label in ("walk", "turn"):
+                # A stride every 6 world units (the walks out to the margin and back in are
+                # walks in every plan; only the legs say so: a plan without the walk glides).
+                legs += 2 * math.pi * moved / 6.0
             if label == "groom":
                 groom += 2 * math.pi * 7.0 / SIM_HZ
             elif label != "still":
