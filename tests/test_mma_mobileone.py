@@ -1,7 +1,8 @@
-"""TSM on MobileOne-s4 against MMAction2 1.2.0 + mmpretrain 1.2.0 (``oracle/scripts/mma_mobileone.py``).
+"""MobileOne-s4 (TSM's ``MobileOneTSM``; TSN's ``mmpretrain.MobileOne``) against MMAction2
+1.2.0 + mmpretrain 1.2.0 (``oracle/scripts/mma_mobileone.py``).
 
-ethoclip builds from the same two config files of MMAction2's wheel (training-time and
-deploy) and must give MMAction2's keys and shapes, load its checkpoints strictly, match its
+ethoclip builds from the same config files of MMAction2's wheel (training-time and deploy)
+and must give MMAction2's keys and shapes, load its checkpoints strictly, match its
 eval scores (max |Δ| ≤ 1e-4) and one training step's gradients; ``switch_to_deploy`` must fuse
 the branches into MMAction2's tensors; a 2D mmpretrain checkpoint given by ``init_cfg`` must
 land where MMAction2's loader puts it. The oracle needs mmpretrain in its venv; without it
@@ -50,11 +51,12 @@ def _keys(path: Path) -> dict[str, tuple[int, ...]]:
     return {k: tuple(shape) for k, shape in json.loads(path.read_text())}
 
 
-def _scores(model: Any, folder: Path, raw: torch.Tensor) -> float:
+def _scores(model: Any, folder: Path, name: str, raw: torch.Tensor) -> float:
+    """Max |Δ| of eval-mode scores against the oracle's ``folder/name``."""
     model.eval()
     with torch.no_grad():
         scores = model.logits(raw)[:, 0]
-    return float((scores - torch.from_numpy(np.load(folder / "eval_scores.npy"))).abs().max())
+    return float((scores - torch.from_numpy(np.load(folder / name))).abs().max())
 
 
 def _close(ours: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor]) -> None:
@@ -64,40 +66,50 @@ def _close(ours: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor]) -> No
         assert (ours[key].double() - value.double()).abs().max() <= tol, key
 
 
-def test_mobileone_tsm_matches_mmaction2(art: Path) -> None:
-    """The training-time config (backbone shifts in 8s, the head averages 16 segments): keys,
-    strict load, eval scores and one training step's loss and gradients."""
-    check_against_oracle(art / "tsm_mobileone", ethoclip_model(art, "training"))
+# case: (its folder, the training-time config, the deploy config)
+CASES = {
+    "tsm": ("tsm_mobileone", "training", "deploy"),
+    "tsn": ("tsn_mobileone", "tsn", "tsn_deploy"),
+}
 
 
-def test_switch_to_deploy_fuses_the_branches_as_mmaction2(art: Path) -> None:
+@pytest.mark.parametrize("case", CASES)
+def test_mobileone_matches_mmaction2(art: Path, case: str) -> None:
+    """The training-time config: keys, strict load, eval scores and one training step's loss
+    and gradients. TSM's backbone shifts in 8s while its head averages 16 segments (as the
+    config has it); TSN runs ``mmpretrain.MobileOne`` per frame."""
+    folder, training, _ = CASES[case]
+    check_against_oracle(art / folder, ethoclip_model(art, training))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_switch_to_deploy_fuses_the_branches_as_mmaction2(art: Path, case: str) -> None:
     torch.set_num_threads(2)
-    model = ethoclip_model(art, "training")
-    load_weights(model, str(art / "tsm_mobileone" / "checkpoint.pth"))
+    folder, training, _ = CASES[case]
+    model = ethoclip_model(art, training)
+    load_weights(model, str(art / folder / "checkpoint.pth"))
     model.eval()
     model.backbone.switch_to_deploy()
-    folder = art / "deploy"
-    assert {k: tuple(v.shape) for k, v in model.state_dict().items()} == _keys(folder / "keys.json")
-    theirs = torch.load(folder / "checkpoint.pth", weights_only=True)["state_dict"]
+    deploy = art / folder / "deploy"
+    assert {k: tuple(v.shape) for k, v in model.state_dict().items()} == _keys(deploy / "keys.json")
+    theirs = torch.load(deploy / "checkpoint.pth", weights_only=True)["state_dict"]
     _close(dict(model.state_dict()), theirs)
-    raw = torch.from_numpy(np.load(art / "tsm_mobileone" / "input.npy"))
-    assert _scores(model, folder, raw) <= _TOL
+    raw = torch.from_numpy(np.load(art / folder / "input.npy"))
+    assert _scores(model, deploy, "eval_scores.npy", raw) <= _TOL
 
 
-def test_deploy_config_loads_mmaction2_reparameterised_checkpoint(art: Path) -> None:
+@pytest.mark.parametrize("case", CASES)
+def test_deploy_config_loads_mmaction2_reparameterised_checkpoint(art: Path, case: str) -> None:
     torch.set_num_threads(2)
-    folder = art / "deploy"
-    model = ethoclip_model(art, "deploy")
+    folder, _, deploy_config = CASES[case]
+    deploy = art / folder / "deploy"
+    model = ethoclip_model(art, deploy_config)
     assert {k: tuple(v.shape) for k, v in model.state_dict().items()} == _keys(
-        folder / "config_keys.json"
+        deploy / "config_keys.json"
     )
-    load_weights(model, str(folder / "checkpoint.pth"))  # strict
-    raw = torch.from_numpy(np.load(art / "tsm_mobileone" / "input.npy"))
-    model.eval()
-    with torch.no_grad():
-        scores = model.logits(raw)[:, 0]
-    reference = torch.from_numpy(np.load(folder / "config_eval_scores.npy"))
-    assert float((scores - reference).abs().max()) <= _TOL
+    load_weights(model, str(deploy / "checkpoint.pth"))  # strict
+    raw = torch.from_numpy(np.load(art / folder / "input.npy"))
+    assert _scores(model, deploy, "config_eval_scores.npy", raw) <= _TOL
 
 
 def test_2d_mmpretrain_checkpoint_lands_where_mmaction2_puts_it(art: Path) -> None:
@@ -110,6 +122,20 @@ def test_2d_mmpretrain_checkpoint_lands_where_mmaction2_puts_it(art: Path) -> No
     theirs = torch.load(folder / "tsm_loaded.pth", weights_only=True)
     ours = dict(model.backbone.state_dict())
     assert set(ours) == set(theirs) and len(theirs) == 608
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
+
+
+def test_tsn_mobileone_reads_the_2d_checkpoint_under_its_prefix(art: Path) -> None:
+    """TSN's ``mmpretrain.MobileOne`` with the config's ``init_cfg`` (prefix 'backbone'): the
+    file's ``backbone.*`` tensors, names unchanged, as MMEngine's Pretrained init loads them."""
+    folder = art / "pretrained2d"
+    file = folder / "mobileone_s4_2d.pth"
+    init = {"type": "Pretrained", "checkpoint": str(file), "prefix": "backbone"}
+    model = ethoclip_model(art, "tsn", **{"model.backbone.init_cfg": init})
+    state = torch.load(file, weights_only=True)["state_dict"]
+    theirs = {k.removeprefix("backbone."): v for k, v in state.items() if k.startswith("backbone.")}
+    ours = dict(model.backbone.state_dict())
+    assert set(ours) == set(theirs)
     assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
 
 

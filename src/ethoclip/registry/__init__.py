@@ -81,6 +81,11 @@ for name, target, text in [
         "TSM on MobileNetV2",
     ),
     (
+        "mmpretrain.MobileOne",
+        f"{_M}.backbones.mobileone:MobileOne",
+        "mmpretrain's MobileOne s0…s4 (its names), per frame (TSN)",
+    ),
+    (
         "MobileOneTSM",
         f"{_M}.backbones.mobileone_tsm:MobileOneTSM",
         "TSM on mmpretrain's MobileOne s0…s4 (re-parameterisable)",

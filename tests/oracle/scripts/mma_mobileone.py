@@ -1,12 +1,13 @@
 """MMAction2's MobileOneTSM (on mmpretrain's MobileOne) from the wheel's two s4 configs, run
 for real; ethoclip's ``tests/test_mma_mobileone.py`` compares.
 
-``tsm_mobileone/``: the training-time config (``init_cfg`` off), seeded build with every BN
-affine and statistic drawn at random (so fusing them is not the identity), MMAction2's
-checkpoint and key list, a fixed uint8 input, eval scores and one training step (dropout off).
-``deploy/``: that model after ``backbone.switch_to_deploy()`` (MMAction2's
-tools/convert/reparameterize_model.py does this), its checkpoint and eval scores, and the
-deploy config (``deploy=True``) built by MMAction2 with that checkpoint loaded strictly.
+``tsm_mobileone/`` (MobileOneTSM) and ``tsn_mobileone/`` (TSN on ``mmpretrain.MobileOne``):
+the training-time config (``init_cfg`` off), seeded build with every BN affine and statistic
+drawn at random (so fusing them is not the identity), MMAction2's checkpoint and key list, a
+fixed uint8 input, eval scores and one training step (dropout off). ``<case>/deploy/``: that
+model after ``backbone.switch_to_deploy()`` (MMAction2's tools/convert/reparameterize_model.py
+does this), its checkpoint and eval scores, and the deploy config (``deploy=True``) built by
+MMAction2 with that checkpoint loaded strictly.
 ``pretrained2d/``: a random 2D mmpretrain MobileOne-s4 checkpoint (``backbone.*`` plus a
 head), read through ``init_cfg`` by MMAction2's own loader; the backbone it made, and that
 backbone reparameterised. MMAction2's deploy config refuses that training-time file: the
@@ -26,13 +27,18 @@ DEPLOY = (
     "recognition/tsm/"
     "tsm_imagenet-pretrained-mobileone-s4_deploy_8xb16-1x1x16-50e_kinetics400-rgb.py"
 )
+# TSN with mmpretrain's own MobileOne as the backbone (type='mmpretrain.MobileOne').
+TSN = "recognition/tsn/custom_backbones/"
+TSN_CONFIG = TSN + "tsn_imagenet-pretrained-mobileone-s4_8xb32-1x1x8-100e_kinetics400-rgb.py"
+TSN_DEPLOY = TSN + "tsn_imagenet-pretrained-mobileone-s4_deploy_8xb32-1x1x8-100e_kinetics400-rgb.py"
 SIZE, BATCH = 32, 1
+# Parameters whose whole gradient is kept ({w}: TSM's shift wrapper, ``net.``).
 FULL_GRADS = (
-    "backbone.stage0.net.branch_conv_list.0.conv.weight",
-    "backbone.stage0.net.branch_scale.norm.weight",
-    "backbone.stage1.3.net.branch_norm.weight",
-    "backbone.stage3.19.net.se.conv1.conv.weight",
-    "backbone.stage4.1.net.branch_conv_list.0.conv.weight",
+    "backbone.stage0.{w}branch_conv_list.0.conv.weight",
+    "backbone.stage0.{w}branch_scale.norm.weight",
+    "backbone.stage1.3.{w}branch_norm.weight",
+    "backbone.stage3.19.{w}se.conv1.conv.weight",
+    "backbone.stage4.1.{w}branch_conv_list.0.conv.weight",
     "cls_head.fc_cls.weight",
 )
 
@@ -41,7 +47,8 @@ def model_cfg(rel: str, checkpoint: str | None = None) -> dict:
     cfg = copy.deepcopy(_mma.load_config(rel).model)
     if checkpoint is None:
         cfg.backbone.init_cfg = None
-        cfg.backbone.pretrained2d = False  # MMAction2 insists on an init_cfg otherwise
+        if cfg.backbone.type == "MobileOneTSM":
+            cfg.backbone.pretrained2d = False  # MMAction2 insists on an init_cfg otherwise
     else:
         cfg.backbone.init_cfg.checkpoint = checkpoint
     return cfg
@@ -60,7 +67,8 @@ def randomise_norms(model: torch.nn.Module, seed: int) -> None:
 
 def inputs(cfg: dict) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 (N, segments, C, H, W) and what MMAction2's preprocessor makes of it."""
-    segments = cfg.cls_head.num_segments  # 16: the head's; the backbone shifts within 8
+    # TSM: the head's 16 (the backbone shifts within 8); TSN: the configs' 8 clips.
+    segments = cfg.cls_head.get("num_segments", 8)
     g = torch.Generator().manual_seed(7)
     raw = torch.randint(0, 256, (BATCH, segments, 3, SIZE, SIZE), generator=g, dtype=torch.uint8)
     pre = cfg.data_preprocessor
@@ -80,12 +88,12 @@ def save_keys(folder, model: torch.nn.Module) -> None:
     _mma.save(folder, "keys", [[k, list(v.shape)] for k, v in model.state_dict().items()])
 
 
-def run_training_config(out) -> None:
+def run_training_config(out, name: str, rel: str, deploy_rel: str) -> None:
     from mmaction.structures import ActionDataSample
 
-    folder = out / "tsm_mobileone"
+    folder = out / name
     folder.mkdir()
-    cfg = model_cfg(CONFIG)
+    cfg = model_cfg(rel)
     model = _mma.build_model(cfg, seed=0)
     randomise_norms(model, seed=1)
     _mma.save_checkpoint(model, folder / "checkpoint.pth")
@@ -93,7 +101,7 @@ def run_training_config(out) -> None:
     raw, x = inputs(cfg)
     _mma.save(folder, "input", raw)
     _mma.save(folder, "eval_scores", eval_scores(model, x))
-    run_deploy(out, copy.deepcopy(model), x)
+    run_deploy(out / name / "deploy", copy.deepcopy(model), x, deploy_rel)
 
     model.train()
     for m in model.modules():
@@ -108,15 +116,15 @@ def run_training_config(out) -> None:
     _mma.save(folder, "losses", {k: float(v) for k, v in losses.items() if "loss" in k})
     grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
     _mma.save(folder, "grad_norms", {n: float(g.norm()) for n, g in grads.items()})
-    kept = [n for n in FULL_GRADS if n in grads]
-    assert len(kept) == len(FULL_GRADS), sorted(set(FULL_GRADS) - set(kept))
+    wrapped = "net." if cfg.backbone.type == "MobileOneTSM" else ""
+    kept = [n.format(w=wrapped) for n in FULL_GRADS]
+    assert all(n in grads for n in kept), sorted(set(kept) - set(grads))
     for i, n in enumerate(kept):
         _mma.save(folder, f"grad_{i}", grads[n])
     _mma.save(folder, "grad_names", kept)
 
 
-def run_deploy(out, model: torch.nn.Module, x: torch.Tensor) -> None:
-    folder = out / "deploy"
+def run_deploy(folder, model: torch.nn.Module, x: torch.Tensor, deploy_rel: str) -> None:
     folder.mkdir()
     model.eval()
     model.backbone.switch_to_deploy()
@@ -124,7 +132,7 @@ def run_deploy(out, model: torch.nn.Module, x: torch.Tensor) -> None:
     save_keys(folder, model)
     _mma.save(folder, "eval_scores", eval_scores(model, x))
     # The deploy config, as MMAction2 tests it: built fused, the fused checkpoint loaded.
-    deployed = _mma.build_model(model_cfg(DEPLOY), seed=0)
+    deployed = _mma.build_model(model_cfg(deploy_rel), seed=0)
     _mma.save(folder, "config_keys", [[k, list(v.shape)] for k, v in deployed.state_dict().items()])
     deployed.load_state_dict(model.state_dict(), strict=True)
     _mma.save(folder, "config_eval_scores", eval_scores(deployed, x))
@@ -172,9 +180,11 @@ def main() -> None:
     out, _ = _mma.args()
     torch.set_num_threads(2)
     np.random.seed(0)
-    run_training_config(out)
+    run_training_config(out, "tsm_mobileone", CONFIG, DEPLOY)
+    run_training_config(out, "tsn_mobileone", TSN_CONFIG, TSN_DEPLOY)
     run_pretrained2d(out)
-    _mma.save(out, "configs", {"training": CONFIG, "deploy": DEPLOY})
+    configs = {"training": CONFIG, "deploy": DEPLOY, "tsn": TSN_CONFIG, "tsn_deploy": TSN_DEPLOY}
+    _mma.save(out, "configs", configs)
     _mma.done(out)
 
 
