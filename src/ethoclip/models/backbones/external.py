@@ -49,7 +49,7 @@ class External:
     def features(self, backbone: nn.Module, x: torch.Tensor) -> torch.Tensor:
         """(B, 3, H, W) → (B, C, 1, 1); ethoclip's mmpretrain backbones: (B, C, h, w)."""
         if self.library == "mmpretrain":  # ethoclip's own: a tuple of one stage, unpooled
-            return backbone(x)[0]  # type: ignore[no-any-return]
+            return backbone(x)[0]
         if self.library == "torchvision":
             features = getattr(backbone, "features", None)
             x = features(x) if isinstance(features, nn.Module) else backbone(x)
