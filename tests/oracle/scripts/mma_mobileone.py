@@ -3,7 +3,7 @@ for real; ethoclip's ``tests/test_mma_mobileone.py`` compares.
 
 ``tsm_mobileone/`` (MobileOneTSM) and ``tsn_mobileone/`` (TSN on ``mmpretrain.MobileOne``):
 the training-time config (``init_cfg`` off), seeded build with every BN affine and statistic
-drawn at random (so fusing them is not the identity), MMAction2's checkpoint and key list, a
+drawn at random (so fusing them is not the identity) and a wider classifier, MMAction2's checkpoint and key list, a
 fixed uint8 input, eval scores and one training step (dropout off). ``<case>/deploy/``: that
 model after ``backbone.switch_to_deploy()`` (MMAction2's tools/convert/reparameterize_model.py
 does this), its checkpoint and eval scores, and the deploy config (``deploy=True``) built by
@@ -54,8 +54,11 @@ def model_cfg(rel: str, checkpoint: str | None = None) -> dict:
     return cfg
 
 
-def randomise_norms(model: torch.nn.Module, seed: int) -> None:
+def randomise(model: torch.nn.Module, seed: int) -> None:
+    """Random BN affines and statistics; a classifier drawn wide enough that the scores are
+    of order 1 (MMAction2's init_std gives ~0.01, which would make |Δ| ≤ 1e-4 lax)."""
     g = torch.Generator().manual_seed(seed)
+    model.cls_head.fc_cls.weight.data.normal_(0.0, 0.05, generator=g)
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             n = m.num_features
@@ -95,7 +98,7 @@ def run_training_config(out, name: str, rel: str, deploy_rel: str) -> None:
     folder.mkdir()
     cfg = model_cfg(rel)
     model = _mma.build_model(cfg, seed=0)
-    randomise_norms(model, seed=1)
+    randomise(model, seed=1)
     _mma.save_checkpoint(model, folder / "checkpoint.pth")
     save_keys(folder, model)
     raw, x = inputs(cfg)
