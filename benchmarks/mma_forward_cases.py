@@ -21,6 +21,10 @@ CASES: dict[str, tuple[str, tuple[int, ...]]] = {
         R + "tsm/tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py",
         (1, 8, 3, 160, 160),
     ),
+    "tsm_mobileone": (  # the head averages 16 segments; the backbone shifts within 8
+        R + "tsm/tsm_imagenet-pretrained-mobileone-s4_8xb16-1x1x16-50e_kinetics400-rgb.py",
+        (1, 16, 3, 160, 160),
+    ),
     # MMAction2 cannot run TIN on a CPU (mmcv-lite has no tin_shift op): ethoclip's side only.
     "tin": (R + "tin/tin_imagenet-pretrained-r50_8xb6-1x1x8-40e_sthv1-rgb.py", (1, 8, 3, 160, 160)),
     "tanet": (

@@ -164,13 +164,13 @@ def test_openmmlab_classification_backbones_are_refused_with_an_alternative() ->
 
     with pytest.raises(
         ConfigError,
-        match=r"model\.backbone\.type: 'mmpretrain\.MobileOne' needs OpenMMLab's mmpretrain.*"
-        r"timm\.mobileone_s4",
+        match=r"model\.backbone\.type: 'mmcls\.ResNeXt' needs OpenMMLab's mmcls.*"
+        r"timm\.resnext101_32x4d",
     ):
         build_recognizer(
             {
                 "type": "Recognizer2D",
-                "backbone": {"type": "mmpretrain.MobileOne", "arch": "s4"},
+                "backbone": {"type": "mmcls.ResNeXt", "depth": 101},
                 "cls_head": {"type": "TSNHead", "num_classes": 3},
             }
         )

@@ -14,7 +14,10 @@ set -euo pipefail
 ROOT=${ETHOCLIP_ORACLE_DIR:-$HOME/.cache/ethoclip/oracle}
 DIR=$ROOT/mmaction2-1.2.0
 V=$DIR/venv
+MMPRETRAIN=mmpretrain==1.2.0  # MMAction2's MobileOneTSM subclasses its MobileOne
 if [ -f "$DIR/ready" ] && "$V/bin/python" -c 'import mmaction' 2>/dev/null; then
+  # A venv built before mmpretrain was added gets it in place (nothing else changes).
+  "$V/bin/python" -c 'import mmpretrain' 2>/dev/null || "$V/bin/pip" install -q "$MMPRETRAIN"
   echo "oracle: ready at $V"; exit 0
 fi
 rm -rf "$V" "$DIR/ready"
@@ -23,6 +26,7 @@ python3 -m venv "$V"
 "$V/bin/pip" install -q torch==2.14.1 torchvision==0.29.1
 "$V/bin/pip" install -q mmengine==0.10.7 mmcv-lite==2.1.0 importlib_metadata 'setuptools<82'
 "$V/bin/pip" install -q av mmaction2==1.2.0 timm einops
+"$V/bin/pip" install -q "$MMPRETRAIN"
 SP=$("$V/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 DRN=$SP/mmaction/models/localizers/drn
 if [ ! -d "$DRN" ]; then
@@ -41,6 +45,6 @@ class DRN(BaseModel):
         raise NotImplementedError('DRN is missing from the mmaction2 1.2.0 wheel')
 PY
 fi
-"$V/bin/python" -c 'import mmaction.models, mmaction; print("oracle: mmaction", mmaction.__version__)'
+"$V/bin/python" -c 'import mmaction.models, mmaction, mmpretrain; print("oracle: mmaction", mmaction.__version__)'
 touch "$DIR/ready"
 echo "oracle: ready at $V"

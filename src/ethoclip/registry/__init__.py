@@ -80,6 +80,16 @@ for name, target, text in [
         f"{_M}.backbones.mobilenet_v2_tsm:MobileNetV2TSM",
         "TSM on MobileNetV2",
     ),
+    (
+        "mmpretrain.MobileOne",
+        f"{_M}.backbones.mobileone:MobileOne",
+        "mmpretrain's MobileOne s0…s4 (its names), per frame (TSN)",
+    ),
+    (
+        "MobileOneTSM",
+        f"{_M}.backbones.mobileone_tsm:MobileOneTSM",
+        "TSM on mmpretrain's MobileOne s0…s4 (re-parameterisable)",
+    ),
     ("TSMHead", f"{_M}.heads.tsm_head:TSMHead", "per-frame linear, mean over segments (TSM)"),
     ("TRNHead", f"{_M}.heads.trn_head:TRNHead", "temporal relations over segments (TRN)"),
     ("TPNHead", f"{_M}.heads.tpn_head:TPNHead", "pool the TPN neck's output, linear"),

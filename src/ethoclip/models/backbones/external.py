@@ -1,5 +1,7 @@
 """Backbones named ``timm.<model>`` / ``torchvision.<model>`` in a config, as MMAction2's
-recognizers build them; ``mmpretrain.*`` / ``mmcls.*`` names are refused with an alternative.
+recognizers build them; ``mmpretrain.*`` / ``mmcls.*`` names are refused with an alternative,
+except those ethoclip implements with the library's parameter names (``mmpretrain.MobileOne``:
+registered under that name, its one selected stage passed on unpooled, as MMAction2 does).
 
 The model is the library's own (``timm.create_model(name, num_classes=0, **args)``;
 ``torchvision.models.<name>(**args)`` with ``fc``/``classifier`` replaced by identities), so
@@ -19,12 +21,14 @@ import torch
 from torch import nn
 
 from ...errors import ConfigError
+from ...registry import MODELS
 
 PREFIXES = ("timm.", "torchvision.", "mmpretrain.", "mmcls.")
 FEATURE_SHAPES = ("NCHW", "NHWC", "NLC")
 # What to use instead of an OpenMMLab classification backbone.
 _INSTEAD = {
-    "MobileOne": "type='timm.mobileone_s4' (timm's MobileOne; s0…s4), or MobileNetV2TSM",
+    "MobileOne": "type='mmpretrain.MobileOne' (ethoclip's, mmpretrain's names) or "
+    "type='timm.mobileone_s4' (timm's MobileOne; s0…s4)",
     "ResNeXt": "type='timm.resnext101_32x4d' (timm's ResNeXt), or ResNet",
     "ResNet": "type='ResNet' (MMAction2's own, torchvision weights)",
     "SwinTransformer": "type='timm.swin_base_patch4_window7_224'",
@@ -43,7 +47,9 @@ class External:
         self.library, self.feature_shape = library, feature_shape
 
     def features(self, backbone: nn.Module, x: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) → (B, C, 1, 1)."""
+        """(B, 3, H, W) → (B, C, 1, 1); ethoclip's mmpretrain backbones: (B, C, h, w)."""
+        if self.library == "mmpretrain":  # ethoclip's own: a tuple of one stage, unpooled
+            return backbone(x)[0]
         if self.library == "torchvision":
             features = getattr(backbone, "features", None)
             x = features(x) if isinstance(features, nn.Module) else backbone(x)
@@ -66,6 +72,11 @@ def build_external(
     args = dict(backbone)
     kind = str(args.pop("type"))
     library, _, name = kind.partition(".")
+    if kind in MODELS:  # an OpenMMLab backbone ethoclip implements, under its name
+        model = MODELS.build(backbone, key=key.rpartition(".")[2])
+        if len(model.out_indices) != 1:
+            raise ConfigError(f"{key}.out_indices: a TSN takes one stage (got {model.out_indices})")
+        return model, External(library, None), int(model.out_channels)
     if library in ("mmpretrain", "mmcls"):
         instead = _INSTEAD.get(name, "a timm.<model> backbone, or ResNet / MobileNetV2TSM")
         raise ConfigError(
