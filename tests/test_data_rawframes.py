@@ -74,7 +74,9 @@ def test_rawframe_offsets_templates_and_start_index(tmp_path: Path) -> None:
 
 def test_rawframe_problems_name_their_place(tmp_path: Path) -> None:
     frame_folder(tmp_path, "a", 4)
-    with pytest.raises(ConfigError, match=r"dataset\.modality: only 'RGB' frames .* 'Flow'"):
+    with pytest.raises(ConfigError, match=r"dataset\.modality: must be 'RGB' or 'Flow', not 'D'"):
+        build_dataset(rawframes(tmp_path, "a 4 0\n", modality="D"), key="dataset")
+    with pytest.raises(ConfigError, match=r"filename_tmpl: 'img_\{:05\}.png' does not take a dir"):
         build_dataset(rawframes(tmp_path, "a 4 0\n", modality="Flow"), key="dataset")
     with pytest.raises(ConfigError, match=r"dataset\.filename_tmpl: 'img_{x}.jpg' does not take"):
         build_dataset(rawframes(tmp_path, "a 4 0\n", filename_tmpl="img_{x}.jpg"), key="dataset")

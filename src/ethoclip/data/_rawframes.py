@@ -1,9 +1,12 @@
 """Videos stored as folders of frame images: MMAction2's ``RawframeDataset`` and
-``RawFrameDecode`` (RGB; optical-flow frames are refused by name).
+``RawFrameDecode``, RGB frames or optical flow.
 
 A list line is ``folder total_frames label …`` or, ``with_offset``, ``folder offset
 total_frames label …``; frame ``i`` (``start_index`` counts from 1 by default, as frames are
-numbered) is ``folder/filename_tmpl.format(i + offset)``.
+numbered) is ``folder/filename_tmpl.format(i + offset)``. With ``modality='Flow'`` a frame is
+two greyscale images, ``filename_tmpl.format('x', i + offset)`` and ``…format('y', …)`` (the
+flow's horizontal and vertical components, as MMAction2's denseflow extraction writes them),
+decoded into one (H, W, 2) frame.
 """
 
 from __future__ import annotations
@@ -39,16 +42,21 @@ class RawframeDataset(ClipSamples):
         modality: str = "RGB",
         test_mode: bool = False,
     ) -> None:
-        if modality != "RGB":
-            raise config_error(
-                "modality", f"only 'RGB' frames are supported, not {modality!r} (optical flow)"
-            )
+        if modality not in MODALITIES:
+            raise config_error("modality", f"must be 'RGB' or 'Flow', not {modality!r}")
         try:
-            filename_tmpl.format(start_index)
+            names = {frame_name(filename_tmpl, modality, d, n) for d in ("x", "y") for n in (1, 2)}
+            if len(names) != (2 if modality == "RGB" else 4):  # every frame its own file
+                raise ValueError("two frames would share a file name")
         except (IndexError, KeyError, ValueError) as exc:
+            takes, example = (
+                ("one frame number", "'img_{:05}.jpg'")
+                if modality == "RGB"
+                else ("a direction ('x' or 'y') and a frame number", "'{}_{:05d}.jpg'")
+            )
             raise config_error(
                 "filename_tmpl",
-                f"{filename_tmpl!r} does not take one frame number ({exc}); e.g. 'img_{{:05}}.jpg'",
+                f"{filename_tmpl!r} does not take {takes} ({exc}); e.g. {example}",
             ) from None
         prefix = dict(data_prefix or {}).get("img", "") or ""
         list_path = _join(data_root, ann_file)
@@ -80,6 +88,7 @@ class RawframeDataset(ClipSamples):
                         ("total_frames", total),
                         ("offset", offset),
                         ("filename_tmpl", filename_tmpl),
+                        ("modality", modality),
                     ),
                 )
             )
@@ -96,9 +105,19 @@ class RawframeDataset(ClipSamples):
         )
 
 
+MODALITIES = ("RGB", "Flow")
+
+
+def frame_name(template: str, modality: str, direction: str, number: int) -> str:
+    """The file name of frame ``number``: of its ``direction`` ('x'/'y') component for flow."""
+    if modality == "Flow":
+        return template.format(direction, number)
+    return template.format(number)
+
+
 class RawFrameDecode:
-    """Read the frames ``frame_inds`` of a frame folder into ``imgs`` (M, H, W, 3) uint8 RGB;
-    a frame asked for twice is read once."""
+    """Read the frames ``frame_inds`` of a frame folder into ``imgs``: (M, H, W, 3) uint8 RGB,
+    or for flow (M, H, W, 2), x then y; a frame asked for twice is read once."""
 
     def __init__(
         self, io_backend: str = "disk", decoding_backend: str = "cv2", **file_client: Any
@@ -115,23 +134,25 @@ class RawFrameDecode:
         folder = Path(results["frame_dir"])
         template = results["filename_tmpl"]
         offset = int(results.get("offset", 0))
-        if results.get("modality", "RGB") != "RGB":
-            raise config_error("modality", "only RGB frames are supported")
+        modality = results.get("modality", "RGB")
+        if modality not in MODALITIES:
+            raise config_error("modality", f"must be 'RGB' or 'Flow', not {modality!r}")
         wanted = np.asarray(results["frame_inds"]).reshape(-1)
         cache: dict[int, np.ndarray] = {}
         imgs = []
         for index in wanted.tolist():
             if index not in cache:
-                path = folder / template.format(index + offset)
-                try:
-                    with Image.open(path) as image:
-                        cache[index] = np.asarray(image.convert("RGB"))
-                except FileNotFoundError:
-                    raise FileNotFoundError(
-                        f"{path}: frame {index + offset} of {folder} not found (total_frames in "
-                        "the list larger than the frames there, or start_index/filename_tmpl "
-                        "wrong?)"
-                    ) from None
+                number = index + offset
+                if modality == "RGB":
+                    cache[index] = _read(folder, template.format(number), number, "RGB")
+                else:  # the two flow components, each a greyscale image
+                    cache[index] = np.stack(
+                        [
+                            _read(folder, frame_name(template, modality, d, number), number, "L")
+                            for d in ("x", "y")
+                        ],
+                        axis=-1,
+                    )
             imgs.append(cache[index])
         shapes = {img.shape for img in imgs}
         if len(shapes) > 1:
@@ -140,3 +161,15 @@ class RawFrameDecode:
         results["original_shape"] = imgs[0].shape[:2]
         results["img_shape"] = imgs[0].shape[:2]
         return results
+
+
+def _read(folder: Path, name: str, number: int, mode: str) -> np.ndarray:
+    path = folder / name
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert(mode))
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{path}: frame {number} of {folder} not found (total_frames in the list larger "
+            "than the frames there, or start_index/filename_tmpl wrong?)"
+        ) from None

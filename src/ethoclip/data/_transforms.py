@@ -330,7 +330,9 @@ class TenCrop:
 
 
 class Flip:
-    """Mirror every frame of the sample with probability ``flip_ratio``."""
+    """Mirror every frame of the sample with probability ``flip_ratio``. Optical flow (frames of
+    x and y components, 128 = no motion) flips horizontally only, and its x component changes
+    sign (255 − x) as the motion it measures turns round."""
 
     def __init__(
         self,
@@ -354,10 +356,20 @@ class Flip:
         flip = bool(np.random.rand() < self.flip_ratio)
         results["flip"] = flip
         results["flip_direction"] = self.direction
+        flow = results.get("modality") == "Flow"
+        if flow and self.direction != "horizontal":
+            raise config_error("direction", "optical flow flips horizontally only")
         if flip:
             imgs = _imgs(results)
             axis = 2 if self.direction == "horizontal" else 1
-            results["imgs"] = np.ascontiguousarray(np.flip(imgs, axis=axis))
+            flipped = np.ascontiguousarray(np.flip(imgs, axis=axis))
+            if flow:
+                # MMAction2 1.2.0 inverts every other whole frame here (a rule written for
+                # frames listed x, y, x, y …, which its RawFrameDecode no longer makes): the
+                # even frames' vertical motion turns round too, the odd frames' horizontal
+                # motion does not. ethoclip turns the horizontal component of every frame.
+                flipped[..., 0] = 255 - flipped[..., 0]
+            results["imgs"] = flipped
             if self.flip_label_map is not None and isinstance(results.get("label"), int):
                 results["label"] = self.flip_label_map.get(results["label"], results["label"])
         return results
@@ -383,6 +395,10 @@ class FormatShape:
             imgs = imgs.reshape((-1, *imgs.shape[2:]))
         else:
             imgs = np.transpose(imgs, (0, 3, 1, 2))
+            if results.get("modality") == "Flow":
+                # A 2D model sees each clip's flow stacked: (clips, clip_len × 2, H, W), the
+                # channels x₀ y₀ x₁ y₁ … (MMAction2's layout, which its in_channels expects).
+                imgs = imgs.reshape((-1, int(results["clip_len"]) * imgs.shape[1], *imgs.shape[2:]))
         if self.collapse:
             if imgs.shape[0] != 1:
                 raise ValueError(f"collapse=True needs one view, there are {imgs.shape[0]}")
