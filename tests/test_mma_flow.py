@@ -115,3 +115,19 @@ def test_flow_flip_turns_the_horizontal_motion_round() -> None:
     # mirrored left-right; x: 255 − x (motion to the right becomes motion to the left), y kept
     assert np.array_equal(out[0, ..., 0], 255 - frames[0, :, ::-1, 0])
     assert np.array_equal(out[0, ..., 1], frames[0, :, ::-1, 1])
+
+
+def test_flow_ten_crop_mirrors_turn_the_horizontal_motion_round() -> None:
+    frames = np.random.default_rng(0).integers(0, 256, (3, 8, 10, 2), dtype=np.uint8)
+    out = TRANSFORMS.build({"type": "TenCrop", "crop_size": 6}, key="t")(
+        {"imgs": frames.copy(), "modality": "Flow"}
+    )["imgs"]
+    rgb = TRANSFORMS.build({"type": "TenCrop", "crop_size": 6}, key="t")({"imgs": frames.copy()})
+    plain = rgb["imgs"]  # the same crops without the flow rule
+    assert out.shape == plain.shape == (30, 6, 6, 2)
+    mirrored = np.zeros(30, bool)
+    for view in range(1, 10, 2):
+        mirrored[view * 3 : view * 3 + 3] = True
+    assert np.array_equal(out[~mirrored], plain[~mirrored])
+    assert np.array_equal(out[mirrored][..., 0], 255 - plain[mirrored][..., 0])
+    assert np.array_equal(out[mirrored][..., 1], plain[mirrored][..., 1])

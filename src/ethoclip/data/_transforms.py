@@ -303,7 +303,8 @@ class ThreeCrop:
 
 
 class TenCrop:
-    """Five crops (corners and centre) and their mirror images: a sample becomes 10 views."""
+    """Five crops (corners and centre) and their mirror images: a sample becomes 10 views.
+    (Mirrored flow has its x component turned round, as ``Flip`` does; MMAction2's does not.)"""
 
     def __init__(self, crop_size: int | tuple[int, int]) -> None:
         self.crop_size = _pair(crop_size, "crop_size")
@@ -323,7 +324,11 @@ class TenCrop:
         views = []
         for x, y in offsets:
             crop = imgs[:, y : y + crop_h, x : x + crop_w]
-            views += [crop, crop[:, :, ::-1]]
+            mirrored = crop[:, :, ::-1]
+            if results.get("modality") == "Flow":  # as Flip: the horizontal motion turns round
+                mirrored = mirrored.copy()
+                mirrored[..., 0] = 255 - mirrored[..., 0]
+            views += [crop, mirrored]
         results["imgs"] = np.ascontiguousarray(np.concatenate(views))
         results["img_shape"] = (crop_h, crop_w)
         return results
