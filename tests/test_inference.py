@@ -65,7 +65,7 @@ def test_the_demo_models_bouts_match_the_annotated_ones(
     names = class_names(project.segments)
     ious = {}
     for video in ("020500.mp4", "020515.mp4"):
-        options = PredictOptions(stride_sec=1.0, out=out / "iou", bouts=BoutOptions(smooth=1))
+        options = PredictOptions(stride_sec=1.0, out=out / "iou", bouts=BoutOptions(smooth_sec=0.0))
         results = predict(
             model, str(demo_model), [str(root / "Feb/2_5_park/video" / video)], options
         )
