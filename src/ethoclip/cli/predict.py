@@ -31,7 +31,9 @@ def register(sub: Any) -> None:
         "(and --label-file), or torchvision:NAME (Kinetics-400 weights from torch.hub's cache). "
         "VIDEO is a file or a folder of videos (folders resume: finished videos are skipped). "
         "Videos longer than one window get a timeline: timeline.csv, bouts.csv and ethogram.png "
-        "in --out/<video>/.",
+        "in --out/<video>/. A bout is detected where a class's score reaches the threshold "
+        "chosen on validation and spans the windows scoring at least 0.5 around it (the level "
+        "at which training labelled a window), its edges interpolated between window centres.",
     )
     p.add_argument("model", metavar="MODEL")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
