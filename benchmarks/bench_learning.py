@@ -2,19 +2,28 @@
 
 For each behaviour-zoo project (and the demo): write it, ``prepare`` it with the defaults,
 ``config new`` with the default model, train on the CPU, test on the validation clips, and
-``predict`` a held-out video; beside it, a hand-made baseline on the same clips (~20 motion
-and foreground statistics per clip, one logistic regression per class). Prints per project:
-val mAP and per-class AP of both, how many true bouts (≥ 1 s) of the held-out video the
-predicted bouts.csv finds at IoU ≥ 0.5, the CPU minutes spent training, and the ratio of the
-model's mAP to the baseline's (targets, issue 15: mAP ≥ 0.85 and above the baseline, ≥ 70 % of
-bouts found, training ≤ 15 minutes).
+``predict`` every held-out (validation) video; beside it, a hand-made baseline on the same
+clips (~20 motion and foreground statistics per clip, one logistic regression per class).
+Prints per project: val mAP and per-class AP of both, how many true bouts (≥ 1 s) of the
+held-out videos the predicted bouts.csv finds at IoU ≥ 0.5, the boundary error of the bouts
+found, what a perfect clip classifier would find with the same windows and bout rule (the
+ceiling clip labels allow), the CPU minutes spent training, and the ratio of the model's mAP to
+the baseline's (targets, issue 15: mAP ≥ 0.85 and above the baseline, ≥ 70 % of bouts found,
+training ≤ 15 minutes).
 
     python benchmarks/bench_learning.py [--projects perch_bird,fish_tank,crab_pair,demo]
         [--work DIR] [--model NAME] [--cfg-options KEY=VALUE ...] [--short-side N]
         [--baseline-only] [--threads 2]
+        [--checkpoint PROJECT=CKPT ...] [--predict-stride SEC] [--predict-smooth SEC]
 
 ``--cfg-options`` and ``--short-side`` (the model's input size) are for ablations; the work
 folder keeps the generated projects and prepared clips between runs (training starts over).
+``--checkpoint`` skips training (and the baseline) for a project and measures the bouts of a
+model trained before (its val mAP is the one stored in the checkpoint): for iterating on the
+prediction side. Bout matching: each true bout ≥ 1 s is paired with the predicted bout of its
+label that overlaps it most (temporal IoU > 0); it is found when that IoU is ≥ 0.5. Boundary
+error: |predicted start − true start| and |predicted end − true end| of every paired bout,
+pooled; median and mean in seconds.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import resource
 import shutil
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,40 +116,154 @@ def train_default(
     return (best[0] if best else work / "last.ckpt"), cpu, wall, name
 
 
-def bout_hits(
+@dataclass
+class BoutScore:
+    """True bouts ≥ MIN_BOUT_SEC paired with predicted ones (see the module's docstring)."""
+
+    hits: int = 0  # paired at IoU ≥ IOU
+    total: int = 0  # true bouts ≥ MIN_BOUT_SEC
+    paired: int = 0  # with a same-label predicted bout overlapping them at all
+    start_errors: list[float] = field(default_factory=list)  # |Δstart| per paired bout, s
+    end_errors: list[float] = field(default_factory=list)  # |Δend| per paired bout, s
+
+    def add(self, other: BoutScore) -> BoutScore:
+        return BoutScore(
+            self.hits + other.hits,
+            self.total + other.total,
+            self.paired + other.paired,
+            self.start_errors + other.start_errors,
+            self.end_errors + other.end_errors,
+        )
+
+    @property
+    def edge_errors(self) -> list[float]:
+        return self.start_errors + self.end_errors
+
+    def median_error(self) -> float:
+        return float(np.median(self.edge_errors)) if self.edge_errors else float("nan")
+
+    def mean_error(self) -> float:
+        return float(np.mean(self.edge_errors)) if self.edge_errors else float("nan")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "hits": self.hits,
+            "total": self.total,
+            "paired": self.paired,
+            "edge_error_median_s": self.median_error(),
+            "edge_error_mean_s": self.mean_error(),
+            "start_error_median_s": float(np.median(self.start_errors))
+            if self.start_errors
+            else float("nan"),
+            "end_error_median_s": float(np.median(self.end_errors))
+            if self.end_errors
+            else float("nan"),
+        }
+
+
+def score_bouts(
     truth: list[tuple[str, float, float]], predicted: list[tuple[str, float, float]]
-) -> tuple[int, int]:
-    """(true bouts ≥ 1 s matched by a predicted bout of their label at IoU ≥ 0.5, of how many)"""
-    wanted = [b for b in truth if b[2] - b[1] >= MIN_BOUT_SEC]
-    hits = 0
-    for label, start, end in wanted:
-        for p_label, p_start, p_end in predicted:
-            if p_label != label:
-                continue
-            inter = max(0.0, min(end, p_end) - max(start, p_start))
-            union = max(end, p_end) - min(start, p_start)
-            if union > 0 and inter / union >= IOU:
-                hits += 1
-                break
-    return hits, len(wanted)
+) -> BoutScore:
+    """Pair each true bout ≥ 1 s with the same-label predicted bout of the highest IoU."""
+    from ethoclip.inference import Bout, match_bouts
+
+    wanted = [Bout(label, a, b, 1.0, 1.0) for label, a, b in truth if b - a >= MIN_BOUT_SEC]
+    found = [Bout(label, a, b, 1.0, 1.0) for label, a, b in predicted]
+    score = BoutScore(total=len(wanted))
+    for m in match_bouts(wanted, found):
+        if m.predicted is None:
+            continue
+        score.paired += 1
+        score.hits += m.iou >= IOU - 1e-9
+        score.start_errors.append(abs(m.predicted.start - m.truth.start))
+        score.end_errors.append(abs(m.predicted.end - m.truth.end))
+    return score
+
+
+def ideal_bouts(
+    truth: list[tuple[str, float, float]],
+    classes: list[str],
+    *,
+    duration: float,
+    window_sec: float,
+    stride_sec: float,
+    options: Any,
+) -> list[tuple[str, float, float]]:
+    """The bouts a perfect clip classifier gives: each window scored 1 for exactly the classes
+    prepare would label it with (``label_window``, its default min_overlap), then the same bout
+    rule as predict. What clip-level labels allow, whatever the model."""
+    import torch
+
+    from ethoclip.annotations import LabelInterval
+    from ethoclip.dataset import PlanOptions
+    from ethoclip.dataset._windows import label_window
+    from ethoclip.inference import find_bouts
+
+    intervals = [LabelInterval(label, a, b, ()) for label, a, b in truth]
+    starts = np.arange(0.0, duration - window_sec + 1e-9, stride_sec)
+    overlap = PlanOptions().min_overlap
+    scores = torch.tensor(
+        [
+            [
+                float(c in label_window(s, s + window_sec, intervals, min_overlap=overlap)[0])
+                for c in classes
+            ]
+            for s in starts
+        ]
+    ).reshape(len(starts), len(classes))
+    bouts = find_bouts(
+        scores,
+        starts,
+        window_sec,
+        first=0.0,
+        end=duration,
+        classes=classes,
+        thresholds=[0.5] * len(classes),
+        multi_label=True,
+        options=options,
+    )
+    return [(b.label, b.start, b.end) for b in bouts]
 
 
 def held_out_bouts(
-    checkpoint: Path, data: Path, root: Path, truth: dict[str, Any], out: Path
-) -> tuple[str, int, int]:
+    checkpoint: Path,
+    data: Path,
+    root: Path,
+    truth: dict[str, Any],
+    out: Path,
+    *,
+    stride_sec: float | None = None,
+    smooth_sec: float | None = None,
+) -> tuple[list[str], BoutScore, BoutScore]:
+    """Predict every validation video; (videos, the model's bouts, a perfect classifier's)."""
     from ethoclip.dataset import load_dataset
-    from ethoclip.inference import PredictOptions, load_model, predict
+    from ethoclip.inference import BoutOptions, PredictOptions, load_model, predict
+    from ethoclip.inference._windows import STRIDE_FRACTION
 
     dataset = load_dataset(data)
     val = dataset.split("val") if "val" in dataset.splits else dataset.records
-    video = val[0].source_video
+    videos = sorted({r.source_video for r in val})
     model = load_model(str(checkpoint), device="cpu")
-    (result,) = predict(model, str(checkpoint), [str(root / video)], PredictOptions(out=out))
-    assert result.folder is not None, result.error
-    with open(result.folder / "bouts.csv", newline="", encoding="utf-8") as f:
-        rows = [(r["label"], float(r["start"]), float(r["end"])) for r in csv.DictReader(f)]
-    hits, total = bout_hits(truth[video], rows)
-    return video, hits, total
+    bout_options = BoutOptions() if smooth_sec is None else BoutOptions(smooth_sec=smooth_sec)
+    options = PredictOptions(out=out, stride_sec=stride_sec, bouts=bout_options)
+    results = predict(model, str(checkpoint), [str(root / v) for v in videos], options)
+    found, ceiling = BoutScore(), BoutScore()
+    for video, result in zip(videos, results, strict=True):
+        assert result.folder is not None and result.summary is not None, result.error
+        with open(result.folder / "bouts.csv", newline="", encoding="utf-8") as f:
+            rows = [(r["label"], float(r["start"]), float(r["end"])) for r in csv.DictReader(f)]
+        found = found.add(score_bouts(truth[video], rows))
+        window = float(result.summary["window_sec"])
+        ideal = ideal_bouts(
+            truth[video],
+            model.classes,
+            duration=float(result.summary["duration_sec"]),
+            window_sec=window,
+            stride_sec=stride_sec or window * STRIDE_FRACTION,
+            options=bout_options,
+        )
+        ceiling = ceiling.add(score_bouts(truth[video], ideal))
+    return videos, found, ceiling
 
 
 # ---- the hand-made baseline -------------------------------------------------------------
@@ -255,7 +379,21 @@ def main() -> None:
     parser.add_argument("--baseline-only", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tag", default="default", help="names this run's results file")
+    parser.add_argument(
+        "--checkpoint",
+        nargs="+",
+        default=[],
+        metavar="PROJECT=CKPT",
+        help="measure the bouts of this checkpoint for PROJECT: no training, no baseline",
+    )
+    parser.add_argument(
+        "--predict-stride", type=float, metavar="SEC", help="predict's --stride (its default)"
+    )
+    parser.add_argument(
+        "--predict-smooth", type=float, metavar="SEC", help="predict's --smooth (its default)"
+    )
     args = parser.parse_args()
+    given = dict(item.split("=", 1) for item in args.checkpoint)
     import torch
 
     torch.set_num_threads(args.threads)
@@ -266,6 +404,10 @@ def main() -> None:
             data = args.work / f"{name}_ds_stride{args.stride_sec:g}"
         truth = make_project(name, root)
         prepare(root, data, args.stride_sec)
+        if name in given:
+            rows.append(bouts_of(name, Path(given[name]), data, root, truth, args))
+            (args.work / f"results_{args.tag}.json").write_text(json.dumps(rows, indent=1))
+            continue
         b_map, b_ap, b_cpu = baseline(data)
         row: dict[str, Any] = {
             "project": name,
@@ -282,22 +424,19 @@ def main() -> None:
                 data, run / "work", args.model, args.cfg_options, args.short_side
             )
             metrics = evaluate(checkpoint, out=run / "eval", batch_size=8, workers=0, device="cpu")
-            video, hits, total = held_out_bouts(checkpoint, data, root, truth, run / "pred")
             row.update(
                 model=model,
                 map=metrics["mAP"],
                 train_cpu_s=cpu,
                 train_wall_s=wall,
                 ap={k: v["ap"] for k, v in metrics["per_class"].items()},
-                held_out=video,
-                bout_hits=hits,
-                bouts=total,
             )
             print(
-                f"{name}: {model} mAP {metrics['mAP']:.3f}, bouts {hits}/{total} at IoU ≥ {IOU}"
-                f" on {video}; training {cpu / 60:.1f} CPU min ({wall / 60:.1f} min wall)",
+                f"{name}: {model} mAP {metrics['mAP']:.3f}; training {cpu / 60:.1f} CPU min "
+                f"({wall / 60:.1f} min wall)",
                 flush=True,
             )
+            row.update(bouts_of(name, checkpoint, data, root, truth, args, run / "pred"))
         rows.append(row)
         (args.work / f"results_{args.tag}.json").write_text(json.dumps(rows, indent=1))
     print()
@@ -308,14 +447,76 @@ def main() -> None:
     for r in rows:
         per = ", ".join(
             f"{k} {r.get('ap', {}).get(k, float('nan')):.2f}/{v:.2f}"
-            for k, v in r["baseline_ap"].items()
+            for k, v in r.get("baseline_ap", {}).items()
         )
         bouts = f"{r['bout_hits']}/{r['bouts']}" if "bouts" in r else "-"
         print(
             f"{r['project']:<12} {r.get('model', '-'):<10} {r.get('map', float('nan')):>6.3f} "
-            f"{r['baseline_map']:>6.3f} {bouts:>7} {r.get('train_cpu_s', 0) / 60:>8.1f}  {per}"
+            f"{r.get('baseline_map', float('nan')):>6.3f} {bouts:>7} "
+            f"{r.get('train_cpu_s', 0) / 60:>8.1f}  {per}"
+        )
+    print()
+    print(
+        f"{'project':<12} {'bouts found':>11} {'paired':>6} {'edge err median / mean s':>25} "
+        f"{'perfect clip classifier':>24}"
+    )
+    for r in rows:
+        if "bouts" not in r:
+            continue
+        found, ideal = r["bout_score"], r["ceiling"]
+        print(
+            f"{r['project']:<12} {found['hits']:>5}/{found['total']:<5} {found['paired']:>6} "
+            f"{found['edge_error_median_s']:>12.2f} / {found['edge_error_mean_s']:<10.2f} "
+            f"{ideal['hits']:>5}/{ideal['total']:<5} ({ideal['edge_error_median_s']:.2f} s)"
         )
     sys.stdout.flush()
+
+
+def bouts_of(
+    name: str,
+    checkpoint: Path,
+    data: Path,
+    root: Path,
+    truth: dict[str, Any],
+    args: argparse.Namespace,
+    out: Path | None = None,
+) -> dict[str, Any]:
+    """The bout figures of one project's checkpoint on its validation videos (a results row)."""
+    from ethoclip.engine import read_checkpoint
+
+    out = out or args.work / f"{name}_{args.tag}" / "pred"
+    videos, found, ceiling = held_out_bouts(
+        checkpoint,
+        data,
+        root,
+        truth,
+        out,
+        stride_sec=args.predict_stride,
+        smooth_sec=args.predict_smooth,
+    )
+    saved = read_checkpoint(checkpoint)["ethoclip"]
+    stored = (saved.get("best") or {}).get("value") if isinstance(saved.get("best"), dict) else None
+    row: dict[str, Any] = {
+        "project": name,
+        "checkpoint": str(checkpoint),
+        "held_out": videos,
+        "bout_hits": found.hits,
+        "bouts": found.total,
+        "bout_score": found.summary(),
+        "ceiling": ceiling.summary(),
+        "predict_stride": args.predict_stride,
+        "predict_smooth": args.predict_smooth,
+    }
+    if name in dict(item.split("=", 1) for item in args.checkpoint) and stored is not None:
+        row["map"] = float(stored)
+    print(
+        f"{name}: bouts {found.hits}/{found.total} at IoU ≥ {IOU} on {len(videos)} held-out "
+        f"videos, {found.paired} paired, boundary error median {found.median_error():.2f} s "
+        f"(mean {found.mean_error():.2f} s); a perfect clip classifier: "
+        f"{ceiling.hits}/{ceiling.total} ({ceiling.median_error():.2f} s)",
+        flush=True,
+    )
+    return row
 
 
 if __name__ == "__main__":

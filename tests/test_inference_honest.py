@@ -91,7 +91,7 @@ def test_bout_edges_fall_between_window_centres_where_the_score_crosses() -> Non
         classes=["x"],
         thresholds=[0.5],
         multi_label=True,
-        options=BoutOptions(smooth=1, hysteresis=0.0, min_bout_sec=1.0),
+        options=BoutOptions(smooth_sec=0.0, hysteresis=0.0, min_bout_sec=1.0),
     )
     assert [(b.start, b.end) for b in bouts] == [
         (pytest.approx(13.3, abs=1e-4), pytest.approx(29.1, abs=1e-4))
@@ -152,7 +152,7 @@ def test_every_output_marks_the_classes_that_were_not_learned(tmp_path: Path) ->
     walk = np.where((np.arange(n) >= 4) & (np.arange(n) < 10), 0.9, 0.1)
     scores = np.stack([walk, np.full(n, 0.6)], axis=1)
     model = _model(["walk", "rear"], [True, False], scores)
-    options = PredictOptions(stride_sec=1.0, out=tmp_path / "p", bouts=BoutOptions(smooth=1))
+    options = PredictOptions(stride_sec=1.0, out=tmp_path / "p", bouts=BoutOptions(smooth_sec=0.0))
     via = tmp_path / "via.json"
     predict(model, "given-scores", [str(video)], options, export_via=via)
     folder = tmp_path / "p" / "v"
@@ -179,7 +179,7 @@ def test_a_not_learned_class_keeps_its_bouts_marked(tmp_path: Path) -> None:
     n = 19
     rear = np.where(np.arange(n) >= 12, 0.9, 0.1)  # a real-looking bout of a weak class
     model = _model(["walk", "rear"], [True, False], np.stack([np.full(n, 0.1), rear], axis=1))
-    options = PredictOptions(stride_sec=1.0, out=tmp_path / "p", bouts=BoutOptions(smooth=1))
+    options = PredictOptions(stride_sec=1.0, out=tmp_path / "p", bouts=BoutOptions(smooth_sec=0.0))
     predict(model, "given-scores", [str(video)], options)
     rows = list(csv.DictReader((tmp_path / "p/v/bouts.csv").open()))
     assert [(r["label"], r["class_learned"]) for r in rows] == [("rear", "no")]

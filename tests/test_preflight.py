@@ -374,7 +374,7 @@ def test_number_arguments_are_refused_before_torch_and_the_model(tmp_path: Path)
         ["predict", "m.ckpt", "v.mp4", "--batch-size", "0"],
         ["predict", "m.ckpt", "v.mp4", "--window", "0"],
         ["predict", "m.ckpt", "v.mp4", "--stride", "-1"],
-        ["predict", "m.ckpt", "v.mp4", "--smooth", "0"],
+        ["predict", "m.ckpt", "v.mp4", "--smooth", "-1"],
         ["predict", "m.ckpt", "v.mp4", "--window", "nan"],
         ["predict", "m.ckpt", "v.mp4", "--device", "gpu"],
         ["test", "m.ckpt", "--batch-size", "0"],

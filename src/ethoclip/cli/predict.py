@@ -31,7 +31,9 @@ def register(sub: Any) -> None:
         "(and --label-file), or torchvision:NAME (Kinetics-400 weights from torch.hub's cache). "
         "VIDEO is a file or a folder of videos (folders resume: finished videos are skipped). "
         "Videos longer than one window get a timeline: timeline.csv, bouts.csv and ethogram.png "
-        "in --out/<video>/.",
+        "in --out/<video>/. A bout is detected where a class's score reaches the threshold "
+        "chosen on validation and spans the windows scoring at least 0.5 around it (the level "
+        "at which training labelled a window), its edges interpolated between window centres.",
     )
     p.add_argument("model", metavar="MODEL")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
@@ -60,20 +62,24 @@ def register(sub: Any) -> None:
         "--stride",
         type=positive_float,
         metavar="SEC",
-        help="between windows (default: half a window)",
+        help="between window starts (default: an eighth of the window, 0.5 s for 4 s clips); "
+        "bout edges are interpolated between window centres, so a finer stride places them "
+        "closer, at a proportional cost in model calls",
     )
     g.add_argument(
         "--smooth",
-        type=positive_int,
-        default=3,
-        metavar="N",
-        help="moving average over N windows (default 3)",
+        type=nonnegative_float,
+        default=0.0,
+        metavar="SEC",
+        help="average each score over the window centres within SEC/2 either side before "
+        "finding bouts (default 0: none; the windows already overlap)",
     )
     g.add_argument(
         "--hysteresis",
         type=nonnegative_float,
         default=0.05,
-        help="a bout ends this far below its threshold (0.05)",
+        help="a bout stays on until its score falls this far below the level that started it "
+        "(0.05)",
     )
     g.add_argument(
         "--min-bout",
@@ -155,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         stride_sec=args.stride,
         batch_size=args.batch_size,
         bouts=BoutOptions(
-            smooth=args.smooth, hysteresis=args.hysteresis, min_bout_sec=args.min_bout
+            smooth_sec=args.smooth, hysteresis=args.hysteresis, min_bout_sec=args.min_bout
         ),
         out=args.out,
         render=args.render or args.show,

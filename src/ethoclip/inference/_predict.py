@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..dataset import VIDEO_EXTENSIONS
-from ..errors import EthoclipError, MediaError
-from ._bouts import BoutOptions, find_bouts, guarded_thresholds, smooth
+from ..errors import ConfigError, EthoclipError, MediaError
+from ._bouts import BoutOptions, find_bouts, guarded_thresholds, smoothed
 from ._export import (
     bouts_csv,
     ethogram,
@@ -34,7 +34,7 @@ class PredictOptions:
     top_k: int = 5
     timeline: bool | None = None  # None: when a video is longer than one window
     window_sec: float | None = None  # default: the model's clip length
-    stride_sec: float | None = None  # default: half a window
+    stride_sec: float | None = None  # default: STRIDE_FRACTION of a window (0.5 s of 4 s)
     batch_size: int = 8
     bouts: BoutOptions = field(default_factory=BoutOptions)
     out: Path = Path("predictions")
@@ -98,7 +98,9 @@ def predict_video(
     long_video = len(scored.windows.starts) > 1
     learned = model.learned
     thresholds = guarded_thresholds(
-        smooth(scored.scores.numpy().astype("float64"), options.bouts.smooth),
+        smoothed(
+            scored.scores.numpy().astype("float64"), scored.windows.starts, options.bouts.smooth_sec
+        ),
         model.thresholds,
         learned,
     )
@@ -153,6 +155,12 @@ def predict(
     """Predict every video; one that cannot be read is reported and the others go on."""
     if options.top_k < 1:
         raise EthoclipError(f"--top-k must be at least 1 (got {options.top_k})")
+    window = options.window_sec or model.window_sec
+    if options.stride_sec is not None and window and options.stride_sec > window + 1e-9:
+        raise ConfigError(
+            f"--stride {options.stride_sec:g} s is longer than the model's window ({window:g} s): "
+            f"parts of each video would never be scored; use a stride of at most {window:g} s"
+        )
     videos = videos_in(inputs)
     if not videos:
         raise EthoclipError(

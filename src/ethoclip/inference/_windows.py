@@ -16,8 +16,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..errors import ConfigError
 from ..media import VideoReader, probe_video, window_frame_indices
 from ._model import ClipModel
+
+# The default stride, as a fraction of the window: 0.5 s for 4 s windows. Bout edges are
+# interpolated between window centres, so their error shrinks with the stride; on the
+# behaviour zoo a half-window stride (2 s) found fewer bouts (docs/benchmarks.md, "Bouts").
+STRIDE_FRACTION = 1 / 8
 
 # A window is dropped from the frame buffer once scored; a frame once no open window needs it.
 
@@ -88,7 +94,12 @@ def score_video(
         length = window_sec or model.window_sec or (frames / float(fps) if frames else 4.0)
         if window_sec or not frames:
             frames = max(1, round(length * float(fps)))
-        stride = stride_sec or length / 2
+        stride = stride_sec or length * STRIDE_FRACTION
+        if stride > length + 1e-9:
+            raise ConfigError(
+                f"--stride {stride:g} s is longer than the window ({length:g} s): parts of "
+                f"{path.name} would never be scored; use a stride of at most {length:g} s"
+            )
         end = info.end_time or float(info.pts[-1])
         windows = plan_windows(
             info.pts, end, window_sec=length, stride_sec=stride, fps=fps, frames=frames
