@@ -175,16 +175,18 @@ class Wrapper(nn.Module):
     wrapped: ClassVar[str] = "net"
 
 
-def resnet_init(module: nn.Module) -> None:
-    """MMAction2's ResNet init_cfg: Kaiming (fan_out) for Conv2d, 1 for BatchNorm2d."""
+def resnet_init(module: nn.Module, dims: int = 2) -> None:
+    """MMAction2's ResNet init_cfg: Kaiming (fan_out) for the ``dims``-D convs (bias 0), 1 and 0
+    for their BatchNorms (X3D's init is the same for 3D)."""
     for m in module.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
+        layer: Any = m  # a conv or a norm of ``dims``: both have weight and bias
+        if isinstance(m, _CONVS[dims]):
+            nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(m, _BNS[dims]):
+            nn.init.ones_(layer.weight)
+            nn.init.zeros_(layer.bias)
 
 
 class NonLocal3d(nn.Module):

@@ -18,7 +18,7 @@ from torch import nn
 
 from ...registry import config_error
 from .._mma_init import load_pretrained_init
-from ._bricks import ConvModule
+from ._bricks import ConvModule, resnet_init
 
 
 def round_width(width: float, multiplier: float, min_width: int = 8, divisor: int = 8) -> int:
@@ -224,14 +224,7 @@ class X3D(nn.Module):
         if self.pretrained:
             load_pretrained_init(self, self.pretrained, key="pretrained")
             return
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        resnet_init(self, dims=3)
         if zero_init_residual:
             for m in self.modules():
                 if isinstance(m, BlockX3D):
