@@ -13,6 +13,7 @@ forward — what ``predict`` runs before ``average_clip``. (``mode='tensor'`` wo
 the backbone, leaving out the neck and head that ethoclip's side computes.)
 """
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,6 +27,10 @@ from mmaction.registry import MODELS
 from mmaction.utils import register_all_modules
 from mmengine.config import Config
 
+# The replies go to the real stdout; anything MMAction2 or its libraries print goes to stderr,
+# so that a stray line cannot be read as a reply.
+replies = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)
 register_all_modules(init_default_scope=True)
 name, threads = sys.argv[1], int(sys.argv[2])
 torch.set_num_threads(threads)
@@ -43,10 +48,10 @@ def logits() -> torch.Tensor:
 
 with torch.no_grad():
     logits()
-    print("ready", flush=True)
+    print("ready", file=replies, flush=True)
     for line in sys.stdin:
         if line.strip() != "run":
             break
         start = time.perf_counter()
         logits()
-        print(time.perf_counter() - start, flush=True)
+        print(time.perf_counter() - start, file=replies, flush=True)

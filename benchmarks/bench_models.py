@@ -121,7 +121,8 @@ def side_by_side(names: list[str], rounds: int) -> None:
                 env={"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1", "PATH": "/usr/bin:/bin"},
             )
             assert worker.stdin is not None and worker.stdout is not None
-            if worker.stdout.readline().strip() != "ready":
+            if worker.stdout.readline().strip() != "ready":  # it failed: its last words
+                worker.stdin.close()
                 worker.wait()
                 errors.seek(0)
                 lines = errors.read().strip().splitlines() or ["no message"]
