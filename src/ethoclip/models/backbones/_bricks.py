@@ -1,4 +1,4 @@
-"""Building blocks shared by the 2D families, with MMAction2's (mmcv's) parameter names.
+"""Building blocks shared by the CNN families, with MMAction2's (mmcv's) parameter names.
 
 ``ConvModule`` is conv → norm → activation with the children ``conv``, ``bn`` and ``activate``
 (no parameters), so a checkpoint's ``conv1.conv.weight`` / ``conv1.bn.running_mean`` land
@@ -53,10 +53,58 @@ def make_norm(norm_cfg: Mapping[str, Any], channels: int, dims: int) -> nn.Modul
     return norm
 
 
-class ConvModule(nn.Module):
-    """conv → BN → activation (mmcv's ConvModule for the configs MMAction2's 2D models use).
+def make_conv(
+    conv_cfg: Mapping[str, Any] | None,
+    dims: int,
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+    bias: bool = True,
+) -> nn.Module:
+    """``conv_cfg`` → nn.Conv1d/2d/3d (``Conv`` takes ``dims``) or R(2+1)D's Conv2plus1d,
+    whose one option, ``norm_cfg``, is its middle BN's (its other keys are errors, as here)."""
+    cfg = dict(conv_cfg or {})
+    if cfg.get("type") == "Conv2plus1d":
+        from .resnet2plus1d import Conv2plus1d
 
-    ``bias='auto'``: a bias only without a norm (the norm's shift replaces it).
+        cfg.pop("type")
+        unknown = set(cfg) - {"norm_cfg"}
+        if unknown or groups != 1:
+            raise config_error("conv_cfg", f"Conv2plus1d takes norm_cfg only (got {unknown})")
+        return Conv2plus1d(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            bias=bias,
+            **cfg,
+        )
+    kind_dims = conv_dims(cfg, dims)
+    if set(cfg) - {"type"}:
+        raise config_error("conv_cfg", f"{cfg['type']} takes no options here (got {set(cfg)})")
+    return _CONVS[kind_dims](
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        bias=bias,
+    )
+
+
+class ConvModule(nn.Module):
+    """conv → BN → activation: mmcv's ConvModule for the configs MMAction2's models use, 2D and
+    3D (``dims``; ``conv_cfg`` may name Conv1d/2d/3d or R(2+1)D's Conv2plus1d).
+
+    ``bias='auto'`` (or None): a bias only without a norm (the norm's shift replaces it).
     """
 
     def __init__(
@@ -68,14 +116,20 @@ class ConvModule(nn.Module):
         padding: int | Sequence[int] = 0,
         dilation: int | Sequence[int] = 1,
         groups: int = 1,
-        bias: bool | str = "auto",
+        bias: bool | str | None = "auto",
         dims: int = 2,
+        conv_cfg: Mapping[str, Any] | None = None,
         norm_cfg: Mapping[str, Any] | None = None,
         act_cfg: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        with_bias = norm_cfg is None if bias == "auto" else bool(bias)
-        self.conv: nn.Module = _CONVS[dims](
+        with_bias = norm_cfg is None if bias in ("auto", None) else bool(bias)
+        # the norm follows the conv's dimension
+        plus1d = (conv_cfg or {}).get("type") == "Conv2plus1d"
+        dims = 3 if plus1d else conv_dims(conv_cfg, dims)
+        self.conv: nn.Module = make_conv(
+            conv_cfg,
+            dims,
             in_channels,
             out_channels,
             kernel_size,
@@ -86,15 +140,15 @@ class ConvModule(nn.Module):
             bias=with_bias,
         )
         self.with_norm = norm_cfg is not None
-        if norm_cfg is not None:
-            self.bn = make_norm(norm_cfg, out_channels, dims)
+        self.bn = make_norm(norm_cfg, out_channels, dims) if norm_cfg is not None else None
         self.activate: nn.Module | None = None
         if act_cfg is not None:
             kind = act_cfg.get("type", "ReLU")
             if kind not in _ACTS:
                 raise config_error("act_cfg", f"type must be ReLU or ReLU6 (got {kind!r})")
             self.activate = _ACTS[kind](inplace=bool(act_cfg.get("inplace", True)))
-        # mmcv's own init: Kaiming (fan_out, ReLU) for the conv, BN weight 1 and bias 0.
+        # mmcv's own init: Kaiming (fan_out, ReLU) for the conv, BN weight 1 and bias 0
+        # (Conv2plus1d initialises its own convs).
         weight = getattr(self.conv, "weight", None)
         if isinstance(weight, torch.Tensor):
             nn.init.kaiming_normal_(weight, mode="fan_out", nonlinearity="relu")
@@ -104,11 +158,11 @@ class ConvModule(nn.Module):
 
     @property
     def norm(self) -> nn.Module | None:
-        return self.bn if self.with_norm else None
+        return self.bn
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv(x)
-        if self.with_norm:
+        if self.bn is not None:
             x = self.bn(x)
         if self.activate is not None:
             x = self.activate(x)
@@ -121,16 +175,18 @@ class Wrapper(nn.Module):
     wrapped: ClassVar[str] = "net"
 
 
-def resnet_init(module: nn.Module) -> None:
-    """MMAction2's ResNet init_cfg: Kaiming (fan_out) for Conv2d, 1 for BatchNorm2d."""
+def resnet_init(module: nn.Module, dims: int = 2) -> None:
+    """MMAction2's ResNet init_cfg: Kaiming (fan_out) for the ``dims``-D convs (bias 0), 1 and 0
+    for their BatchNorms (X3D's init is the same for 3D)."""
     for m in module.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
+        layer: Any = m  # a conv or a norm of ``dims``: both have weight and bias
+        if isinstance(m, _CONVS[dims]):
+            nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(m, _BNS[dims]):
+            nn.init.ones_(layer.weight)
+            nn.init.zeros_(layer.bias)
 
 
 class NonLocal3d(nn.Module):
@@ -177,13 +233,13 @@ class NonLocal3d(nn.Module):
         for m in convs:
             nn.init.normal_(m.conv.weight, 0, std)  # type: ignore[union-attr, arg-type]
             nn.init.zeros_(m.conv.bias)  # type: ignore[union-attr, arg-type]
-        out = self.conv_out.bn if norm_cfg is not None else self.conv_out.conv
+        out: Any = self.conv_out.bn if norm_cfg is not None else self.conv_out.conv
         if zeros_init:  # the block starts as the identity
-            nn.init.zeros_(out.weight)  # type: ignore[arg-type]
+            nn.init.zeros_(out.weight)
         else:
-            nn.init.normal_(out.weight, 0, std)  # type: ignore[arg-type]
+            nn.init.normal_(out.weight, 0, std)
         if getattr(out, "bias", None) is not None:
-            nn.init.zeros_(out.bias)  # type: ignore[arg-type]
+            nn.init.zeros_(out.bias)
         if sub_sample:  # max-pool the keys and values in space (not time)
             pool = nn.MaxPool3d(kernel_size=(1, 2, 2))
             self.g = nn.Sequential(self.g, pool)

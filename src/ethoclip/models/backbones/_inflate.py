@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .._weights import load_into, state_dict_from
-from ._conv import ConvModule
+from ._bricks import ConvModule
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,6 @@
-"""Pieces the video transformers share: stochastic depth, MMEngine-style initialisation, and
-loading a pretrained file the way MMEngine's non-strict ``load_state_dict`` does."""
+"""Pieces the video transformers share: attention, stochastic depth, MMEngine-style
+initialisation, and loading a pretrained file the way MMEngine's non-strict
+``load_state_dict`` does."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import warnings
 from collections.abc import Iterable, Mapping
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ...registry import config_error
@@ -31,6 +33,52 @@ def layer_norm(
     for p in norm.parameters():
         p.requires_grad = requires_grad
     return norm
+
+
+def attend(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    scale: float,
+    drop: nn.Dropout,
+    bias: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """softmax(q·kᵀ·scale + bias)·v over (…, heads, tokens, head dims), ``drop`` on the weights.
+
+    torch's fused kernel (``scaled_dot_product_attention``: no (tokens × tokens) weights
+    written out and read back) whenever no weight is dropped; with a dropout that drops, the
+    weights are computed out and dropped by ``drop``, as MMAction2 does, so a seeded training
+    step draws the same mask as MMAction2's."""
+    if drop.training and drop.p > 0:
+        attn = (q * scale) @ k.transpose(-2, -1)
+        if bias is not None:
+            attn = attn + bias
+        return drop(attn.softmax(-1)) @ v
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=scale)
+
+
+def load_centre_inflated(
+    module: nn.Module, found: Mapping[str, torch.Tensor], source: str, hint: str = ""
+) -> None:
+    """Copy ``found`` (names of ``module``) into it, 2D kernels inflated into the centre frame
+    of their 3D counterparts (the rest zero), as MMAction2's UniFormer loaders do; any other
+    shape that differs is an error naming the tensor (``hint`` says what may cause it)."""
+    own = module.state_dict()
+    loaded = dict(found)
+    for key, value in found.items():
+        target = own[key]
+        if value.shape == target.shape:
+            continue
+        if target.dim() <= 2 or value.shape != target.shape[:2] + target.shape[3:]:
+            raise config_error(
+                "pretrained",
+                f"{source}: {key} is {tuple(value.shape)} there, {tuple(target.shape)} here"
+                + (f" ({hint})" if hint else ""),
+            )
+        inflated = torch.zeros_like(target)
+        inflated[:, :, target.shape[2] // 2] = value
+        loaded[key] = inflated
+    module.load_state_dict(loaded, strict=False)
 
 
 def check_activation(act_cfg: Mapping[str, object] | None) -> None:

@@ -14,7 +14,8 @@ import torch
 from torch import nn
 
 from ...registry import config_error
-from ._conv import ConvModule, constant, kaiming
+from ._bricks import ConvModule
+from ._conv import constant, kaiming
 from ._inflate import load_3d_weights
 
 
@@ -38,6 +39,7 @@ class C3D(nn.Module):
         conv: dict[str, Any] = {
             "kernel_size": 3,
             "padding": 1,
+            "dims": 3,
             "conv_cfg": conv_cfg or {"type": "Conv3d"},
             "norm_cfg": norm_cfg,
             "act_cfg": act_cfg or {"type": "ReLU"},

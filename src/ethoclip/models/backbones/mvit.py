@@ -80,7 +80,8 @@ def add_rel_pos(
     rel_t: torch.Tensor,
     with_cls_token: bool,
 ) -> torch.Tensor:
-    """attn (B, heads, Nq, Nk) plus the decomposed t, h, w biases (class token: none)."""
+    """attn (B, heads, Nq, Nk) with the decomposed t, h, w biases added in place (the class
+    token: none); returns it."""
     start = 1 if with_cls_token else 0
     b, heads, _, c = q.shape
     qt, qh, qw = q_shape
@@ -97,9 +98,10 @@ def add_rel_pos(
         + bias_h[:, :, :, :, :, None, :, None]
         + bias_w[:, :, :, :, :, None, None, :]
     )
-    grid = attn[:, :, start:, start:].reshape(b, heads, qt, qh, qw, kt, kh, kw) + bias
-    attn = attn.clone()
-    attn[:, :, start:, start:] = grid.reshape(b, heads, qt * qh * qw, kt * kh * kw)
+    # In place, through a view (each token axis splits into its grid's axes, a view even with
+    # the class token's row and column left out): no copy of the (Nq, Nk) weights. The
+    # product q·kᵀ that attn is does not keep its output for backward.
+    attn[:, :, start:, start:].view(b, heads, qt, qh, qw, kt, kh, kw).add_(bias)
     return attn
 
 

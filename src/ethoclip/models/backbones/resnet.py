@@ -60,7 +60,9 @@ class BasicBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
-        return self.relu(self.conv2(self.conv1(x)) + identity)
+        out = self.conv2(self.conv1(x))
+        out += identity  # in place: the BN's output is not kept for its backward
+        return self.relu(out)
 
 
 class Bottleneck(nn.Module):
@@ -94,7 +96,9 @@ class Bottleneck(nn.Module):
 
     def residual(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.downsample is None else self.downsample(x)
-        return self.conv3(self.conv2(self.conv1(x))) + identity
+        out = self.conv3(self.conv2(self.conv1(x)))
+        out += identity  # in place: the BN's output is not kept for its backward
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.with_cp and x.requires_grad:
@@ -263,7 +267,7 @@ class ResNet(nn.Module):
 
     def _freeze_stages(self) -> None:
         if self.frozen_stages >= 0:
-            self.conv1.bn.eval()
+            self.conv1.eval()  # its BN (the conv and ReLU have no state)
             for param in self.conv1.parameters():
                 param.requires_grad = False
         for i in range(1, self.frozen_stages + 1):

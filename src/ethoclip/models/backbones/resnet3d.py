@@ -23,8 +23,8 @@ from torch import nn
 
 from ...registry import config_error
 from .._weights import state_dict_from
-from ._bricks import NonLocal3d
-from ._conv import ConvModule, check_act, constant, freeze, kaiming, triple
+from ._bricks import ConvModule, NonLocal3d
+from ._conv import check_act, check_norm, constant, freeze, kaiming, triple
 from ._inflate import inflate_2d_weights, load_3d_weights
 
 
@@ -53,7 +53,12 @@ class BasicBlock3d(nn.Module):
     ) -> None:
         super().__init__()
         kt, pt = (3, 1) if inflate else (1, 0)
-        common: dict[str, Any] = {"conv_cfg": conv_cfg, "norm_cfg": norm_cfg, "bias": False}
+        common: dict[str, Any] = {
+            "conv_cfg": conv_cfg,
+            "norm_cfg": norm_cfg,
+            "bias": False,
+            "dims": 3,
+        }
         self.conv1 = ConvModule(
             inplanes,
             planes,
@@ -79,7 +84,9 @@ class BasicBlock3d(nn.Module):
 
     def _inner(self, x: torch.Tensor) -> torch.Tensor:
         identity = self.downsample(x) if self.downsample is not None else x
-        return self.residual(x) + identity
+        out = self.residual(x)
+        out += identity  # in place: the last conv's (or BN's) output is not kept for backward
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.with_cp and x.requires_grad:
@@ -135,7 +142,12 @@ class Bottleneck3d(BasicBlock3d):
             k1, p1, k2, p2 = (1, 1, 1), (0, 0, 0), (3, 3, 3), (1, dilation, dilation)
         else:
             k1, p1, k2, p2 = (1, 1, 1), (0, 0, 0), (1, 3, 3), (0, dilation, dilation)
-        common: dict[str, Any] = {"conv_cfg": conv_cfg, "norm_cfg": norm_cfg, "bias": False}
+        common: dict[str, Any] = {
+            "conv_cfg": conv_cfg,
+            "norm_cfg": norm_cfg,
+            "bias": False,
+            "dims": 3,
+        }
         self.conv1 = ConvModule(
             inplanes, planes, k1, stride=(t1, s1, s1), padding=p1, act_cfg=act_cfg, **common
         )
@@ -199,6 +211,7 @@ def make_res_layer(
             1,
             stride=(temporal_stride, spatial_stride, spatial_stride),
             bias=False,
+            dims=3,
             conv_cfg=conv_cfg,
             norm_cfg=norm_cfg,
         )
@@ -326,6 +339,7 @@ class ResNet3d(nn.Module):
         self.norm_cfg = dict(a["norm_cfg"] or {"type": "BN3d", "requires_grad": True})
         self.act_cfg = dict(a["act_cfg"] or {"type": "ReLU", "inplace": True})
         check_act(self.act_cfg)
+        check_norm(self.norm_cfg)
         inflates = _ntuple(a["inflate"], num_stages)
         non_locals = _ntuple(a["non_local"], num_stages)
 
@@ -336,6 +350,7 @@ class ResNet3d(nn.Module):
             stride=(a["conv1_stride_t"], a["conv1_stride_s"], a["conv1_stride_s"]),
             padding=tuple((k - 1) // 2 for k in self.conv1_kernel),
             bias=False,
+            dims=3,
             conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg,
             act_cfg=self.act_cfg,

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from torch import nn
 
 from ...registry import config_error
-from ._conv import ConvModule
+from ._bricks import ConvModule
 from .resnet3d import BasicBlock3d, Bottleneck3d, ResNet3d, resnet3d_args
 
 
@@ -28,7 +28,9 @@ class CSNBottleneck3d(Bottleneck3d):
         convs: list[nn.Module] = []
         if bottleneck_mode == "ip":
             convs.append(
-                ConvModule(planes, planes, 1, bias=False, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+                ConvModule(
+                    planes, planes, 1, bias=False, dims=3, conv_cfg=conv_cfg, norm_cfg=norm_cfg
+                )
             )
         convs.append(
             ConvModule(
@@ -40,6 +42,7 @@ class CSNBottleneck3d(Bottleneck3d):
                 dilation=old.dilation,
                 groups=planes,
                 bias=False,
+                dims=3,
                 conv_cfg=conv_cfg,
                 norm_cfg=norm_cfg,
                 act_cfg=kwargs.get("act_cfg"),

@@ -17,7 +17,8 @@ from torch import nn
 
 from ...registry import config_error
 from .._weights import state_dict_from
-from ._conv import ConvModule, kaiming
+from ._bricks import ConvModule
+from ._conv import kaiming
 from ._inflate import inflate_2d_weights, load_3d_weights
 from .resnet3d import ResNet3d, resnet3d_args
 
@@ -63,6 +64,7 @@ class ResNet3dPathway(ResNet3d):
                 stride=(speed_ratio, 1, 1),
                 padding=((fusion_kernel - 1) // 2, 0, 0),
                 bias=False,
+                dims=3,
                 conv_cfg=self.conv_cfg,
                 norm_cfg=norm,
                 act_cfg=act,

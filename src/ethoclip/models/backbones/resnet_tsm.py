@@ -31,9 +31,13 @@ def temporal_shift(x: torch.Tensor, num_segments: int, shift_div: int) -> torch.
     n, c, h, w = x.shape
     x = x.view(-1, num_segments, c, h * w)
     fold = c // shift_div
-    out = torch.zeros_like(x)
+    # Each element written once: the three moved parts, then zeros only in the two end
+    # frames the shift leaves empty (not a zero-filled copy overwritten almost whole).
+    out = torch.empty_like(x)
     out[:, :-1, :fold] = x[:, 1:, :fold]
+    out[:, -1:, :fold] = 0
     out[:, 1:, fold : 2 * fold] = x[:, :-1, fold : 2 * fold]
+    out[:, :1, fold : 2 * fold] = 0
     out[:, :, 2 * fold :] = x[:, :, 2 * fold :]
     return out.view(n, c, h, w)
 

@@ -23,6 +23,7 @@ from torch import nn
 from ...registry import config_error
 from .._weights import load_file, state_dict_from
 from ._vit_bricks import (
+    attend,
     check_activation,
     drop_path_or_identity,
     layer_norm,
@@ -122,16 +123,14 @@ class WindowAttention3D(nn.Module):
         b, n, c = x.shape
         qkv = self.qkv(x).reshape(b, n, 3, self.num_heads, c // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        attn = (q * self.scale) @ k.transpose(-2, -1)
         index = self.relative_position_index[:n, :n].reshape(-1)
         bias = self.relative_position_bias_table[index].reshape(n, n, -1).permute(2, 0, 1)
-        attn = attn + bias.unsqueeze(0)
-        if mask is not None:
+        bias = bias.unsqueeze(0)  # (1, heads, n, n): the same for every window
+        if mask is not None:  # shifted windows: per window, the same for every clip
             windows = mask.shape[0]
-            attn = attn.view(b // windows, windows, self.num_heads, n, n) + mask[None, :, None]
-            attn = attn.view(-1, self.num_heads, n, n)
-        attn = self.attn_drop(attn.softmax(-1))
-        return self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(b, n, c)))
+            bias = (bias + mask[:, None]).repeat(b // windows, 1, 1, 1)
+        out = attend(q, k, v, self.scale, self.attn_drop, bias)
+        return self.proj_drop(self.proj(out.transpose(1, 2).reshape(b, n, c)))
 
 
 class Mlp(nn.Module):

@@ -95,7 +95,9 @@ class TABlock(Wrapper):
     def _residual(self, x: torch.Tensor) -> torch.Tensor:
         b = self.block
         identity = x if b.downsample is None else b.downsample(x)
-        return b.conv3(b.conv2(self.tam(b.conv1(x)))) + identity
+        out = b.conv3(b.conv2(self.tam(b.conv1(x))))
+        out += identity  # in place: the BN's output is not kept for its backward
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.block.with_cp and x.requires_grad:

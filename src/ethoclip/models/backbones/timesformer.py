@@ -85,8 +85,9 @@ class SelfAttention(nn.Module):
         return identity + self.dropout_layer(self.proj_drop(out))
 
 
-class DividedTemporalAttention(nn.Module):
-    """Attention over time at each patch position (the class token passes through)."""
+class DividedAttention(nn.Module):
+    """What both halves of divided space-time attention have: a pre-norm, MMCV's attention,
+    its dropouts."""
 
     def __init__(self, dims: int, heads: int, num_frames: int, drop_path: float) -> None:
         super().__init__()
@@ -95,6 +96,13 @@ class DividedTemporalAttention(nn.Module):
         self.attn = nn.MultiheadAttention(dims, heads)
         self.proj_drop = nn.Dropout(0.0)
         self.dropout_layer = drop_path_or_identity(drop_path)
+
+
+class DividedTemporalAttention(DividedAttention):
+    """Attention over time at each patch position (the class token passes through)."""
+
+    def __init__(self, dims: int, heads: int, num_frames: int, drop_path: float) -> None:
+        super().__init__(dims, heads, num_frames, drop_path)
         self.temporal_fc = nn.Linear(dims, dims)
         # zero: a ViT's weights start as a ViT, the temporal branch adds nothing yet
         nn.init.zeros_(self.temporal_fc.weight)
@@ -111,17 +119,9 @@ class DividedTemporalAttention(nn.Module):
         return torch.cat((cls, tokens + out.reshape(b, p * t, m)), 1)
 
 
-class DividedSpatialAttention(nn.Module):
+class DividedSpatialAttention(DividedAttention):
     """Attention within each frame, each frame with a copy of the class token; the class
     token's updates are averaged over the frames."""
-
-    def __init__(self, dims: int, heads: int, num_frames: int, drop_path: float) -> None:
-        super().__init__()
-        self.num_frames = num_frames
-        self.norm = nn.LayerNorm(dims, eps=1e-6)
-        self.attn = nn.MultiheadAttention(dims, heads)
-        self.proj_drop = nn.Dropout(0.0)
-        self.dropout_layer = drop_path_or_identity(drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         cls, tokens = x[:, :1], x[:, 1:]

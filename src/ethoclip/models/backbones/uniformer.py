@@ -24,6 +24,7 @@ from .._mma_init import (
     trunc_normal_linear_and_constant_norm,
 )
 from .._weights import state_dict_from
+from ._vit_bricks import attend, load_centre_inflated
 
 _ROOT = "https://download.openmmlab.com/mmaction/v1.0/recognition/uniformerv1"
 IMAGENET_WEIGHTS = {
@@ -83,8 +84,8 @@ class Attention(nn.Module):
         b, n, c = x.shape
         q, k, v = self.qkv(x).reshape(b, n, 3, self.num_heads, c // self.num_heads).unbind(2)
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # (B, heads, N, d)
-        attn = self.attn_drop(((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1))
-        return self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(b, n, c)))
+        out = attend(q, k, v, self.scale, self.attn_drop)
+        return self.proj_drop(self.proj(out.transpose(1, 2).reshape(b, n, c)))
 
 
 class CBlock(nn.Module):
@@ -266,19 +267,7 @@ class UniFormer(nn.Module):
         found = {k: v for k, v in state.items() if k in own}
         if not found:
             raise config_error("pretrained", f"{source} has no tensor of this UniFormer")
-        for key, value in found.items():
-            target = own[key]
-            if value.shape == target.shape:
-                continue
-            if target.dim() <= 2 or value.shape != target.shape[:2] + target.shape[3:]:
-                raise config_error(
-                    "pretrained",
-                    f"{source}: {key} is {tuple(value.shape)} there, {tuple(target.shape)} here",
-                )
-            inflated = torch.zeros_like(target)  # the 2D kernel in the centre frame
-            inflated[:, :, target.shape[2] // 2] = value
-            found[key] = inflated
-        self.load_state_dict(found, strict=False)
+        load_centre_inflated(self, found, source)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pos_drop(self.get_submodule("patch_embed1")(x))

@@ -31,6 +31,7 @@ from .._mma_init import (
     trunc_normal_linear_and_constant_norm,
 )
 from .._weights import state_dict_from
+from ._vit_bricks import load_centre_inflated
 
 _CLIP_ROOT = (
     "https://download.openmmlab.com/mmaction/v1.0/recognition/uniformerv2/clipVisualEncoder"
@@ -396,20 +397,7 @@ class UniFormerV2(nn.Module):
                 "pretrained",
                 f"{source} is not CLIP's visual encoder (no conv1/positional_embedding)",
             )
-        for key, value in found.items():
-            target = own[key]
-            if value.shape == target.shape:
-                continue
-            if target.dim() <= 2 or value.shape != target.shape[:2] + target.shape[3:]:
-                raise config_error(
-                    "pretrained",
-                    f"{source}: {key} is {tuple(value.shape)} there, {tuple(target.shape)} here "
-                    "(another input_resolution, patch_size or width)",
-                )
-            inflated = torch.zeros_like(target)
-            inflated[:, :, target.shape[2] // 2] = value
-            found[key] = inflated
-        self.load_state_dict(found, strict=False)
+        load_centre_inflated(self, found, source, "another input_resolution, patch_size or width")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)

@@ -20,6 +20,7 @@ from torch import nn
 from ...registry import config_error
 from .._weights import state_dict_from
 from ._vit_bricks import (
+    attend,
     drop_path_or_identity,
     layer_norm,
     load_partial,
@@ -69,8 +70,8 @@ class Attention(nn.Module):
             bias = torch.cat((self.q_bias, torch.zeros_like(self.v_bias), self.v_bias))
         qkv = F.linear(x, self.qkv.weight, bias).reshape(b, n, 3, self.heads, -1)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        attn = self.attn_drop(((q * self.scale) @ k.transpose(-2, -1)).softmax(-1))
-        return self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(b, n, -1)))
+        out = attend(q, k, v, self.scale, self.attn_drop)
+        return self.proj_drop(self.proj(out.transpose(1, 2).reshape(b, n, -1)))
 
 
 class MLP(nn.Module):

@@ -18,6 +18,7 @@ from torch import nn
 
 from ...registry import config_error
 from .._mma_init import load_pretrained_init
+from ._bricks import ConvModule, resnet_init
 
 
 def round_width(width: float, multiplier: float, min_width: int = 8, divisor: int = 8) -> int:
@@ -31,32 +32,30 @@ def round_width(width: float, multiplier: float, min_width: int = 8, divisor: in
     return int(rounded)
 
 
-class ConvModule(nn.Module):
-    """mmcv's ConvModule as X3D uses it: ``conv`` (no bias), ``bn`` if normed, ReLU if
-    activated; the children carry mmcv's names so checkpoints fit."""
-
-    def __init__(
-        self,
-        cin: int,
-        cout: int,
-        kernel: int | tuple[int, int, int],
-        stride: int | tuple[int, int, int] = 1,
-        padding: int | tuple[int, int, int] = 0,
-        groups: int = 1,
-        norm: bool = True,
-        act: bool = True,
-    ) -> None:
-        super().__init__()
-        self.conv = nn.Conv3d(cin, cout, kernel, stride, padding, groups=groups, bias=False)
-        if norm:
-            self.bn = nn.BatchNorm3d(cout)
-        self.activate = nn.ReLU(inplace=True) if act else None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv(x)
-        if hasattr(self, "bn"):
-            x = self.bn(x)
-        return self.activate(x) if self.activate is not None else x
+def conv_module(
+    cin: int,
+    cout: int,
+    kernel: int | tuple[int, int, int],
+    stride: int | tuple[int, int, int] = 1,
+    padding: int | tuple[int, int, int] = 0,
+    groups: int = 1,
+    norm: bool = True,
+    act: bool = True,
+) -> ConvModule:
+    """mmcv's ConvModule as X3D uses it: a 3D ``conv`` without bias, ``bn`` if normed, ReLU if
+    activated (the norm's eps and momentum are set once the net is built)."""
+    return ConvModule(
+        cin,
+        cout,
+        kernel,
+        stride,
+        padding,
+        groups=groups,
+        bias=False,
+        dims=3,
+        norm_cfg={"type": "BN3d"} if norm else None,
+        act_cfg={"type": "ReLU"} if act else None,
+    )
 
 
 class SEModule(nn.Module):
@@ -91,12 +90,12 @@ class BlockX3D(nn.Module):
     ) -> None:
         super().__init__()
         self.se_ratio, self.use_swish = se_ratio, use_swish
-        self.conv1 = ConvModule(inplanes, planes, 1)
-        self.conv2 = ConvModule(
+        self.conv1 = conv_module(inplanes, planes, 1)
+        self.conv2 = conv_module(
             planes, planes, 3, (1, spatial_stride, spatial_stride), 1, groups=planes, act=False
         )
         self.swish = nn.SiLU()  # Swish: x·σ(x)
-        self.conv3 = ConvModule(planes, outplanes, 1, act=False)
+        self.conv3 = conv_module(planes, outplanes, 1, act=False)
         if se_ratio is not None:
             self.se_module = SEModule(planes, se_ratio)
         self.downsample = downsample
@@ -172,10 +171,10 @@ class X3D(nn.Module):
         blocks = scaled[:num_stages]
         self.stage_blocks = blocks
         base = self.base_channels
-        self.conv1_s = ConvModule(
+        self.conv1_s = conv_module(
             in_channels, base, (1, 3, 3), (1, 2, 2), (0, 1, 1), norm=False, act=False
         )
-        self.conv1_t = ConvModule(base, base, (5, 1, 1), 1, (2, 0, 0), groups=base)
+        self.conv1_t = conv_module(base, base, (5, 1, 1), 1, (2, 0, 0), groups=base)
         self.res_layers: list[str] = []
         layer_inplanes = base
         for i, count in enumerate(blocks):
@@ -184,7 +183,9 @@ class X3D(nn.Module):
             stride = spatial_strides[i]
             downsample = None
             if stride != 1 or layer_inplanes != inplanes:
-                downsample = ConvModule(layer_inplanes, inplanes, 1, (1, stride, stride), act=False)
+                downsample = conv_module(
+                    layer_inplanes, inplanes, 1, (1, stride, stride), act=False
+                )
             layers = []
             for j in range(count):
                 with_se = se_style == "all" or j % 2 == 0
@@ -203,7 +204,7 @@ class X3D(nn.Module):
             self.add_module(f"layer{i + 1}", nn.Sequential(*layers))
             self.res_layers.append(f"layer{i + 1}")
         feat = base * 2 ** (len(blocks) - 1)
-        self.conv5 = ConvModule(feat, int(feat * gamma_b), 1)
+        self.conv5 = conv_module(feat, int(feat * gamma_b), 1)
         self.feat_dim = self.out_channels = int(feat * gamma_b)
         self._init(zero_init_residual)
         for m in self.modules():  # mmcv's build_norm_layer: eps, momentum, requires_grad
@@ -223,18 +224,11 @@ class X3D(nn.Module):
         if self.pretrained:
             load_pretrained_init(self, self.pretrained, key="pretrained")
             return
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
+        resnet_init(self, dims=3)
         if zero_init_residual:
             for m in self.modules():
                 if isinstance(m, BlockX3D):
-                    nn.init.zeros_(m.conv3.bn.weight)
+                    nn.init.zeros_(m.conv3.bn.weight)  # type: ignore[union-attr, arg-type]
 
     def _run(self, layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
         if self.with_cp and x.requires_grad:
