@@ -38,6 +38,10 @@ MODEL_FAMILIES = {
     "motionnet": ModelFamily(
         "motionnet", "3d", 16, 96, None, 8, 2e-3, False, "MotionNet: motion-aware CNN, CPU", 1200
     ),
+    # tiny3d beside the clip's motion/foreground statistics (models/backbones/hybrid.py).
+    "hybrid": ModelFamily(
+        "hybrid", "3d", 24, 64, None, 8, 3e-3, False, "TinyVideoNet + clip statistics, CPU"
+    ),
     "tsn_r18": ModelFamily("tsn_r18", "2d", 8, 128, 112, 8, 1e-4, True, "TSN, ResNet-18"),
     "tsn_r50": ModelFamily("tsn_r50", "2d", 8, 256, 224, 8, 1e-4, True, "TSN, ResNet-50"),
     "r2plus1d_r18": ModelFamily(
