@@ -20,20 +20,35 @@ from ethoclip.demo.zoo import (
     ZooProject,
     crab_pair,
     fish_tank,
+    insect_leaf,
     perch_bird,
     read_ground_truth,
 )
 from ethoclip.demo.zoo._common import SIM_HZ, ZooVideo, generate_zoo_project, sim_index
+from ethoclip.demo.zoo._draw import Canvas
 from ethoclip.media import probe_video
 
 NAMES = sorted(PROJECTS)
 
 
-def small(project: ZooProject, videos: int = 2, seconds: float = 12.0) -> ZooProject:
-    """The same project, fewer, shorter, smaller videos (the scene is drawn at any size)."""
+def small(
+    project: ZooProject,
+    videos: int = 2,
+    seconds: float = 12.0,
+    chosen: tuple[ZooVideo, ...] | None = None,
+) -> ZooProject:
+    """The same project, fewer (or the ``chosen``), shorter, smaller videos (the scene is
+    drawn at any size); a video with its own size keeps its own, smaller too."""
     return dataclasses.replace(
         project,
-        videos=tuple(ZooVideo(v.session, v.stem, seconds) for v in project.videos[:videos]),
+        videos=tuple(
+            dataclasses.replace(
+                v,
+                duration_sec=seconds,
+                size=None if v.size is None else (v.size[0] // 4, v.size[1] // 4),
+            )
+            for v in (project.videos[:videos] if chosen is None else chosen)
+        ),
         width=project.width // 4,
         height=project.height // 4,
     )
@@ -59,7 +74,9 @@ def test_project_validates_and_via_says_what_ground_truth_says(name: str, tmp_pa
         assert sorted(via_bouts.get(video, []), key=key) == sorted(bouts, key=key)
         assert all(b.end_sec - b.start_sec >= 1.1 for b in bouts)
         probe = probe_video(tmp_path / video)
-        assert float(probe.stream(0).fps_exact) == project.fps
+        assert float(probe.stream(0).fps_exact) == next(
+            m.fps for m in made if m.path == tmp_path / video
+        )
     labels = {b.label for bouts in truth.values() for b in bouts}
     assert labels <= set(project.labels)
     assert json.loads((tmp_path / GROUND_TRUTH).read_text())["fps"] == project.fps
@@ -151,6 +168,94 @@ def test_crabs_touch_exactly_when_an_approach_ends() -> None:
         assert distance[first] > crab_pair.CONTACT_DIST + 20
     n = s.shape[0] - 2
     assert np.array_equal(s[:n, 8] != 0, _ticks(bouts, "display", n))
+
+
+def test_insect_sessions_keep_their_own_frame_rate_and_size(tmp_path: Path) -> None:
+    """One video of each session: the 25 fps session and the larger camera's session are
+    written, probed and recorded as such; the others at the project's 30 fps and size."""
+    project = PROJECTS["insect_leaf"]
+    first = tuple({v.session: v for v in reversed(project.videos)}.values())
+    assert len(first) == 5
+    made = generate_zoo_project(small(project, seconds=4.0, chosen=first), tmp_path, seed=1)
+    assert load_inputs(tmp_path).issues == []
+    truth = json.loads((tmp_path / GROUND_TRUTH).read_text())
+    seen = {}
+    for m in made:
+        video = m.path.relative_to(tmp_path).as_posix()
+        stream = probe_video(m.path).stream(0)
+        seen[m.session] = (float(stream.fps_exact), (stream.width, stream.height))
+        assert truth["video_fps"][video] == seen[m.session][0]
+        assert tuple(truth["video_size"][video]) == seen[m.session][1]
+    assert seen == {
+        "garden/0702": (30.0, (80, 60)),
+        "garden/0709": (25.0, (80, 60)),
+        "garden/0716": (30.0, (80, 60)),
+        "meadow/0704": (30.0, (96, 72)),
+        "meadow/0711": (30.0, (80, 60)),
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_insect_is_on_the_margin_band_exactly_during_edge_and_moves_only_walking(
+    seed: int,
+) -> None:
+    bouts = insect_leaf.plan(40.0, np.random.default_rng(seed))
+    assert sum(b.label == "edge" for b in bouts) >= 2
+    scene = insect_leaf.InsectScene(bouts, 40.0, seed)
+    n = scene.state.shape[0] - 2
+    x, y, heading = scene.state[:n, 0], scene.state[:n, 1], scene.state[:n, 2]
+    rho = np.array([insect_leaf.leaf_rho(a, b) for a, b in zip(x, y, strict=True)])
+    assert np.array_equal(rho >= insect_leaf.EDGE_RHO, _ticks(bouts, "edge", n))
+    assert rho.max() < 0.9  # on the band, never over the margin
+    # Translation only while walking; rotation only while walking or turning.
+    walking = _ticks(bouts, "walk", n)[1:]
+    moved = (np.diff(x) != 0) | (np.diff(y) != 0)
+    assert not (moved & ~walking).any()
+    assert moved[walking].mean() > 0.95
+    turned = np.diff(heading) != 0
+    assert not (turned & ~(walking | _ticks(bouts, "turn", n)[1:])).any()
+    # Every edge bout overlaps something else done on the margin, or a walk along it.
+    for e in (b for b in bouts if b.label == "edge"):
+        assert any(
+            b.label != "edge" and b.start_sec < e.end_sec and e.start_sec < b.end_sec for b in bouts
+        )
+
+
+def _insect_pixels(scene: insect_leaf.InsectScene, t: float) -> np.ndarray:
+    """The insect alone at ``t``, drawn in world coordinates: no camera, leaf, light or noise."""
+    canvas = Canvas(np.zeros((264, 344, 3), np.float32), 1.0, (0.0, 0.0))
+    insect_leaf.draw_insect(canvas, scene.state[sim_index(t, scene.state.shape[0])])
+    return canvas.image
+
+
+def test_still_insect_draws_the_same_pixels_and_idle_or_grooming_ones_do_not() -> None:
+    bouts = insect_leaf.plan(48.0, np.random.default_rng(5))
+    scene = insect_leaf.InsectScene(bouts, 48.0, 2)
+    fps = 25.0
+    stills = [b for b in bouts if b.label == "still"]
+    assert stills
+    for b in stills:
+        times = np.arange(np.ceil(b.start_sec * fps - 1e-6), np.ceil(b.end_sec * fps - 1e-6)) / fps
+        first = _insect_pixels(scene, times[0])
+        assert first.any()
+        for t in times[1:]:
+            assert np.array_equal(_insect_pixels(scene, t), first), (b, t)
+        # The frames themselves differ still (camera shake, flicker, noise, the leaf).
+        a, c = scene.render(0, times[0], 80, 60), scene.render(1, times[-1], 80, 60)
+        assert not np.array_equal(a, c)
+    for label in ("groom", "turn"):
+        b = next(b for b in bouts if b.label == label)
+        mid = round((b.start_sec + 0.5) * fps) / fps
+        assert not np.array_equal(_insect_pixels(scene, mid), _insect_pixels(scene, mid + 0.2))
+    # Standing between bouts (unlabelled) is not still: the antennae sweep.
+    labelled = np.zeros(48 * 10, bool)
+    for b in bouts:
+        if b.label != "edge":
+            labelled[round(b.start_sec * 10) : round(b.end_sec * 10)] = True
+    gaps = np.flatnonzero(~labelled[10:-10]) + 10
+    assert gaps.size
+    t = gaps[0] / 10
+    assert not np.array_equal(_insect_pixels(scene, t), _insect_pixels(scene, t + 0.08))
 
 
 def test_demo_data_writes_a_zoo_project(

@@ -50,6 +50,9 @@ def _run_zoo(args: argparse.Namespace) -> int:
     print(f"wrote {project.name} ({project.about}): {len(made)} videos at {project.fps:g} fps")
     for m in made:
         labels = sorted({b.label for b in m.bouts})
-        print(f"  {m.session}/video/{m.path.name}: {', '.join(labels)}")
+        # A session filmed with another camera says so (another frame rate, another size).
+        other = m.fps != project.fps or m.size != (project.width, project.height)
+        note = f" ({m.fps:g} fps, {m.size[0]}×{m.size[1]})" if other else ""
+        print(f"  {m.session}/video/{m.path.name}{note}: {', '.join(labels)}")
     print(f"exact bouts: {args.out}/{GROUND_TRUTH}; next: ethoclip validate {args.out}")
     return 0

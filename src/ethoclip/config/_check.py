@@ -113,6 +113,7 @@ OPTIM_CONSTRUCTORS = (
     "DefaultOptimWrapperConstructor",
     "SwinOptimWrapperConstructor",
     "TSMOptimWrapperConstructor",
+    "LearningRateDecayOptimizerConstructor",
 )
 UNSUPPORTED = {
     "train_cfg.other_loaders": "training on several loaders at once "

@@ -10,6 +10,8 @@ MMAction2's: every ``paramwise_cfg`` key found in ``base.<name>`` multiplies tha
 LR and decay. ``constructor='TSMOptimWrapperConstructor'`` is MMAction2's TSN/TSM grouping: the
 first conv as it is, other biases at 2× LR without decay, norms without decay, and with
 ``paramwise_cfg=dict(fc_lr5=True)`` the last linear layer at 5× (weight) and 10× (bias) LR.
+``constructor='LearningRateDecayOptimizerConstructor'`` is MMAction2's layer-wise LR decay for
+MViT and ViT backbones.
 """
 
 from __future__ import annotations
@@ -228,6 +230,60 @@ def tsm_param_groups(
     return list(groups.values()), []
 
 
+def layer_decay_param_groups(
+    model: nn.Module, base_lr: float, weight_decay: float, paramwise: Mapping[str, Any] | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """MMAction2's ``LearningRateDecayOptimizerConstructor`` (MViT and ViT): layer ``i`` of
+    ``num_layers`` trains at ``decay_rate ** (num_layers - i + 1)`` × the LR. The class token,
+    the mask token, ``pos_embed`` and the patch embedding are layer 0, ``backbone.blocks.N``
+    layer N + 1, everything else (the head) layer ``num_layers + 1`` (× 1); 1-D parameters and
+    biases take no weight decay."""
+    rules = dict(paramwise or {})
+    unknown = set(rules) - {"num_layers", "decay_rate", "decay_type"}
+    if unknown or not {"num_layers", "decay_rate"} <= set(rules):
+        raise config_error(
+            "paramwise_cfg",
+            "LearningRateDecayOptimizerConstructor takes num_layers, decay_rate and decay_type "
+            f"(got {sorted(rules)})",
+        )
+    if rules.get("decay_type", "layer_wise") != "layer_wise":
+        got = rules["decay_type"]
+        raise config_error("paramwise_cfg.decay_type", f"only 'layer_wise' is supported ({got!r})")
+    backbone = type(getattr(model, "backbone", None)).__name__
+    if "MViT" not in backbone and "VisionTransformer" not in backbone:
+        raise config_error(
+            "constructor",
+            f"LearningRateDecayOptimizerConstructor numbers the layers of MViT and "
+            f"VisionTransformer backbones, not {backbone}",
+        )
+    norms = [n for n, m in model.named_modules() if isinstance(m, nn.modules.batchnorm._NormBase)]
+    if norms:
+        raise config_error(
+            "constructor",
+            f"LearningRateDecayOptimizerConstructor does not take batch norms ({norms[0]})",
+        )
+    layers, rate = int(rules["num_layers"]), float(rules["decay_rate"])
+    groups: dict[tuple[float, float], dict[str, Any]] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        decay = 0.0 if param.ndim == 1 or name.endswith(".bias") else weight_decay
+        tokens = ("backbone.cls_token", "backbone.mask_token", "backbone.pos_embed")
+        if name in tokens or name.startswith("backbone.patch_embed"):
+            layer = 0
+        elif name.startswith("backbone.blocks."):
+            layer = int(name.split(".")[2]) + 1
+        else:
+            layer = layers + 1
+        lr = base_lr * rate ** (layers - layer + 1)
+        group = groups.setdefault(
+            (lr, decay), {"params": [], "lr": lr, "weight_decay": decay, "names": []}
+        )
+        group["params"].append(param)
+        group["names"].append(name)
+    return list(groups.values()), []
+
+
 def build_optimizer(
     model: nn.Module, wrapper: OptimWrapper, *, lr_scale: float = 1.0
 ) -> tuple[torch.optim.Optimizer, list[str]]:
@@ -239,6 +295,7 @@ def build_optimizer(
     grouping = {
         "SwinOptimWrapperConstructor": swin_param_groups,
         "TSMOptimWrapperConstructor": tsm_param_groups,
+        "LearningRateDecayOptimizerConstructor": layer_decay_param_groups,
     }.get(wrapper.constructor or "", param_groups)
     groups, notes = grouping(
         model, cfg["lr"], float(cfg.get("weight_decay", 0.0)), wrapper.paramwise_cfg

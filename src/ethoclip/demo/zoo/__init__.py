@@ -5,9 +5,12 @@ it was never tuned to."""
 from ._common import GROUND_TRUTH, ZooMade, ZooProject, generate_zoo_project, read_ground_truth
 from .crab_pair import PROJECT as CRAB_PAIR
 from .fish_tank import PROJECT as FISH_TANK
+from .insect_leaf import PROJECT as INSECT_LEAF
 from .perch_bird import PROJECT as PERCH_BIRD
 
-PROJECTS: dict[str, ZooProject] = {p.name: p for p in (PERCH_BIRD, FISH_TANK, CRAB_PAIR)}
+PROJECTS: dict[str, ZooProject] = {
+    p.name: p for p in (PERCH_BIRD, FISH_TANK, CRAB_PAIR, INSECT_LEAF)
+}
 
 __all__ = [
     "GROUND_TRUTH",

@@ -30,9 +30,14 @@ class Scene(Protocol):
 
 @dataclass(frozen=True)
 class ZooVideo:
+    """``fps`` and ``size`` (width, height): this video's own, where its camera differs from
+    the project's usual one (None: the project's)."""
+
     session: str  # folder under the project root, e.g. "May/5_02_aviary"
     stem: str
     duration_sec: float
+    fps: float | None = None
+    size: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class ZooMade:
     session: str
     path: Path
     bouts: list[Bout]
+    fps: float
+    size: tuple[int, int]
 
 
 def snap(t: float) -> float:
@@ -196,12 +203,12 @@ def generate_zoo_project(
         bouts = project.plan(video.duration_sec, rng)
         scene = project.scene(bouts, video.duration_sec, int(rng.integers(1 << 31)))
         path = out / video.session / "video" / f"{video.stem}.mp4"
-        times = cfr_times(int(video.duration_sec * project.fps), project.fps)
-        stream = StreamSpec(
-            project.width, project.height, times, render=scene.render, crf=20, frame_code=False
-        )
+        fps = video.fps or project.fps
+        width, height = video.size or (project.width, project.height)
+        times = cfr_times(int(video.duration_sec * fps), fps)
+        stream = StreamSpec(width, height, times, render=scene.render, crf=20, frame_code=False)
         write_video(path, VideoSpec([stream]))
-        made.append(ZooMade(video.session, path, bouts))
+        made.append(ZooMade(video.session, path, bouts, fps, (width, height)))
     for session in dict.fromkeys(m.session for m in made):
         videos = [m for m in made if m.session == session]
         via = _via_project(project, videos, rng)
@@ -212,6 +219,9 @@ def generate_zoo_project(
         "project": project.name,
         "labels": list(project.labels),
         "fps": project.fps,
+        # Per video: a project may mix cameras (another frame rate, another size).
+        "video_fps": {m.path.relative_to(out).as_posix(): m.fps for m in made},
+        "video_size": {m.path.relative_to(out).as_posix(): list(m.size) for m in made},
         "videos": {
             m.path.relative_to(out).as_posix(): [
                 {"label": b.label, "start": b.start_sec, "end": b.end_sec} for b in m.bouts
