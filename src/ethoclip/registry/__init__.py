@@ -127,7 +127,7 @@ for name, target, text in [
     (
         "HybridNet",
         f"{_M}.backbones.hybrid:HybridNet",
-        "TinyVideoNet beside the clip's motion/foreground statistics, for CPUs (the default)",
+        "TinyVideoNet beside the clip's motion/foreground statistics, for CPUs",
     ),
     ("TSNHead", f"{_M}._heads:TSNHead", "spatial pool, segment consensus, dropout, linear"),
     ("TimeSformerHead", f"{_M}._heads:TimeSformerHead", "dropout + linear on the class token"),

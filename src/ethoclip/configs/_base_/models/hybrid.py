@@ -1,5 +1,5 @@
-# ethoclip's default model without a GPU or pretrained weights: a small 3D CNN (TinyVideoNet,
-# frames + their differences) beside ~40 motion/foreground statistics of the clip computed in
+# A CPU model without pretrained weights (--model hybrid): a small 3D CNN (TinyVideoNet,
+# frames + their differences) beside 44 motion/foreground statistics of the clip computed in
 # the model (how much moves, where the animal is, its extent and speed), one linear classifier
 # over both. Trains from scratch in CPU minutes.
 model = dict(
