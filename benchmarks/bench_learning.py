@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import resource
 import shutil
 import sys
@@ -159,6 +160,19 @@ class BoutScore:
             if self.end_errors
             else float("nan"),
         }
+
+
+def val_positives(data: Path) -> dict[str, int]:
+    """Validation clips per label: how much a per-class AP can mean (one clip of 4 moves it)."""
+    from ethoclip.dataset import load_dataset
+
+    dataset = load_dataset(data)
+    val = dataset.split("val") if "val" in dataset.splits else dataset.records
+    counts = dict.fromkeys(dataset.labels, 0)
+    for record in val:
+        for i in record.label_ids:
+            counts[dataset.labels[i]] += 1
+    return counts
 
 
 def score_bouts(
@@ -414,6 +428,7 @@ def main() -> None:
             "baseline_map": b_map,
             "baseline_ap": b_ap,
             "baseline_cpu_s": b_cpu,
+            "val_positives": val_positives(data),
         }
         print(f"{name}: baseline mAP {b_map:.3f} ({b_cpu:.0f} CPU s)", flush=True)
         if not args.baseline_only:
@@ -429,6 +444,7 @@ def main() -> None:
                 map=metrics["mAP"],
                 train_cpu_s=cpu,
                 train_wall_s=wall,
+                load_average=os.getloadavg()[2],  # the last 15 minutes: how shared the CPU was
                 ap={k: v["ap"] for k, v in metrics["per_class"].items()},
             )
             print(
@@ -441,19 +457,21 @@ def main() -> None:
         (args.work / f"results_{args.tag}.json").write_text(json.dumps(rows, indent=1))
     print()
     print(
-        f"{'project':<12} {'model':<10} {'mAP':>6} {'base':>6} {'bouts':>7} {'CPU min':>8}  "
-        "per-class AP (model / baseline)"
+        f"{'project':<12} {'model':<10} {'mAP':>6} {'base':>6} {'bouts':>7} {'CPU min':>8} "
+        f"{'wall':>6} {'load':>5}  per-class AP (model / baseline, val positives)"
     )
     for r in rows:
         per = ", ".join(
             f"{k} {r.get('ap', {}).get(k, float('nan')):.2f}/{v:.2f}"
+            f" ({r.get('val_positives', {}).get(k, '?')})"
             for k, v in r.get("baseline_ap", {}).items()
         )
         bouts = f"{r['bout_hits']}/{r['bouts']}" if "bouts" in r else "-"
         print(
             f"{r['project']:<12} {r.get('model', '-'):<10} {r.get('map', float('nan')):>6.3f} "
             f"{r.get('baseline_map', float('nan')):>6.3f} {bouts:>7} "
-            f"{r.get('train_cpu_s', 0) / 60:>8.1f}  {per}"
+            f"{r.get('train_cpu_s', 0) / 60:>8.1f} "
+            f"{r.get('train_wall_s', 0) / 60:>6.1f} {r.get('load_average', 0):>5.1f}  {per}"
         )
     print()
     print(

@@ -72,13 +72,15 @@ def test_config_new_defaults_to_the_cpu_model_with_class_weights(
     demo_dataset: Path, tmp_path: Path
 ) -> None:
     if not torch.cuda.is_available():
-        assert default_model() == "tiny3d"
+        assert default_model() == "hybrid"
     out = tmp_path / "default.py"
     assert main(["config", "new", "--data", str(demo_dataset), "--out", str(out)]) == 0
     cfg = Config.fromfile(out)
     assert check_config(cfg.to_dict()) == []
-    if default_model() == "tiny3d":
-        assert cfg.model.backbone.type == "TinyVideoNet"
+    if default_model() == "hybrid":
+        assert cfg.model.backbone.type == "HybridNet"
+        resize = next(t for t in cfg.train_pipeline if t.type == "Resize")
+        assert tuple(resize.scale) == (-1, 64)  # the CNN's input size
     dataset = load_dataset(demo_dataset)
     train = dataset.split("train")
     counts = [sum(i in r.label_ids for r in train) for i in range(dataset.num_classes)]

@@ -43,6 +43,7 @@ TINY_VIT = {
 # (config, input shape of one sample): small sizes, so every family runs on a CPU in seconds.
 FAMILIES = {
     "tiny3d": ({"type": "TinyVideoNet", "widths": (4, 8)}, "I3DHead", (1, 3, 4, 16, 16)),
+    "hybrid": ({"type": "HybridNet", "widths": (4, 8)}, "I3DHead", (1, 3, 4, 16, 16)),
     "resnet18": ({"type": "ResNet", "depth": 18}, "TSNHead", (3, 3, 32, 32)),
     "r2plus1d": ({"type": "TVResNet2Plus1d18", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),
     "r3d": ({"type": "TVResNet3d18", "depth": 18}, "I3DHead", (1, 3, 4, 32, 32)),

@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
         "--model",
         metavar="NAME",
         help=f"one of {', '.join(MODEL_FAMILIES)} (default: the best for this machine: "
-        "tiny3d without a GPU or cached pretrained weights)",
+        "hybrid without a GPU or cached pretrained weights)",
     )
     new.add_argument(
         "--from-scratch",

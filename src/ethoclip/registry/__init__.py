@@ -134,6 +134,11 @@ for name, target, text in [
         f"{_M}.backbones.motionnet:MotionNet",
         "frames + motion + foreground, (2+1)D, for CPUs without weights (the default)",
     ),
+    (
+        "HybridNet",
+        f"{_M}.backbones.hybrid:HybridNet",
+        "TinyVideoNet beside the clip's motion/foreground statistics, for CPUs",
+    ),
     ("TSNHead", f"{_M}._heads:TSNHead", "spatial pool, segment consensus, dropout, linear"),
     ("TimeSformerHead", f"{_M}._heads:TimeSformerHead", "dropout + linear on the class token"),
     ("I3DHead", f"{_M}._heads:I3DHead", "spatio-temporal pool, dropout, linear"),

@@ -1,0 +1,106 @@
+"""HybridNet: its clip statistics are right on synthetic clips, its shapes and options, and the
+shipped config builds and backpropagates through both branches."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ethoclip.config import Config
+from ethoclip.errors import ConfigError
+from ethoclip.models import build_recognizer
+from ethoclip.models.backbones.hybrid import POOLS, SERIES, HybridNet, clip_series, pool_series
+
+
+def _moving_square(frames: int = 6, size: int = 32, step: int = 3) -> torch.Tensor:
+    """A 4×4 bright square on a dark background, moving right by ``step`` pixels a frame."""
+    x = torch.full((1, 3, frames, size, size), -1.0)
+    for t in range(frames):
+        x[:, :, t, 10:14, 4 + step * t : 8 + step * t] = 1.5
+    return x
+
+
+def _series(x: torch.Tensor) -> dict[str, torch.Tensor]:
+    return dict(zip(SERIES, clip_series(x)[0], strict=True))
+
+
+def test_statistics_follow_a_moving_square() -> None:
+    s = _series(_moving_square())
+    grid = 1 / 31  # one pixel in the 0..1 coordinates of a 32-pixel frame
+    # Centre of columns 4..7 at frame 0 is 5.5 px; each step moves 3 px; pairs average two frames.
+    expected_cx = torch.tensor([(5.5 + 3 * t + 1.5) * grid for t in range(5)])
+    assert torch.allclose(s["cx"], expected_cx, atol=1e-4)
+    assert torch.allclose(s["cy"], torch.full((5,), 11.5 * grid), atol=1e-4)
+    assert torch.allclose(s["speed"], torch.full((5,), 3 * grid), atol=1e-4)
+    assert torch.allclose(s["area"], torch.full((5,), 16 / 32**2))
+    # The extent of a 4-pixel side: the standard deviation of 0, 1, 2, 3 pixels.
+    side = torch.tensor([0.0, 1, 2, 3]).std(unbiased=False) * grid
+    assert torch.allclose(s["sx"], torch.full((5,), side.item()), atol=1e-4)
+    assert (s["energy"] > 0).all() and (s["darea"] == 0).all()
+
+
+def test_a_still_clip_and_a_global_light_change_are_neither_motion_nor_foreground() -> None:
+    still = torch.full((2, 3, 5, 16, 16), 0.25)  # values exact in binary: no rounding noise
+    still[:, :, :, 4:8, 4:8] = 1.0  # an object that never moves is background
+    s = clip_series(still)
+    assert s.shape == (2, len(SERIES), 4)
+    assert s[:, SERIES.index("energy")].abs().max() == 0
+    assert s[:, SERIES.index("area")].abs().max() == 0
+    lit = still.clone()
+    lit[:, :, 3:] += 0.75  # the light steps up (clouds): every pixel at once
+    assert torch.equal(clip_series(lit), s)
+
+
+def test_a_posture_change_shows_in_the_extent() -> None:
+    """The same area, lying (wide) in the first half and upright (tall) in the second."""
+    x = torch.full((1, 3, 8, 32, 32), -1.0)
+    x[:, :, :4, 14:18, 8:24] = 1.5  # 4 × 16
+    x[:, :, 4:, 8:24, 14:18] = 1.5  # 16 × 4
+    s = _series(x)
+    assert s["sx"][0] > 3 * s["sy"][0] and s["sy"][-1] > 3 * s["sx"][-1]
+
+
+def test_pooling_and_shapes() -> None:
+    series = torch.arange(12.0).reshape(1, 2, 6)
+    pooled = pool_series(series)
+    assert pooled.shape == (1, 2 * len(POOLS))
+    assert pooled[0].tolist()[:2] == [2.5, 8.5] and pooled[0, 4:].tolist() == [5, 11, 0, 6]
+    clips = torch.randn(3, 3, 6, 32, 40)
+    full = HybridNet(widths=(4, 8))
+    assert full(clips).shape == (3, 8 + len(SERIES) * len(POOLS), 1, 1, 1)
+    assert HybridNet(widths=(4, 8), pool="avgmax").out_channels == 16 + len(SERIES) * 4
+    assert HybridNet(widths=(4, 8), stats=False).out_channels == 8
+    assert HybridNet(widths=(4, 8), cnn=False)(clips).shape == (3, len(SERIES) * 4, 1, 1, 1)
+    for bad in (
+        dict(cnn=False, stats=False),
+        dict(pool="max"),
+        dict(branch_drop=1.0),
+        dict(cnn_dropout=-0.1),
+        dict(threshold=0),
+    ):
+        with pytest.raises(ConfigError):
+            HybridNet(widths=(4, 8), **bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="2 or more frames"):
+        clip_series(torch.zeros(1, 3, 1, 8, 8))
+
+
+def test_branch_drop_zeroes_whole_cnn_vectors_in_training_only() -> None:
+    torch.manual_seed(0)
+    net = HybridNet(widths=(4, 8), branch_drop=0.5)
+    clips = torch.randn(16, 3, 4, 16, 16)
+    cnn = net(clips)[:, :8, 0, 0, 0]
+    dropped = (cnn.abs().sum(1) == 0).sum().item()
+    assert 0 < dropped < 16
+    assert (net.eval()(clips)[:, :8].abs().sum(dim=1) > 0).all()
+
+
+def test_the_shipped_hybrid_config_builds_and_trains_a_step() -> None:
+    cfg = Config.fromfile("ethoclip::_base_/models/hybrid.py")
+    cfg.model.backbone.widths = (4, 8)
+    model = build_recognizer(cfg.model, num_classes=3, multi_label=True)
+    clips = torch.randint(0, 255, (2, 1, 3, 4, 32, 32), dtype=torch.uint8)
+    model.loss(clips, torch.tensor([[1.0, 0, 0], [0, 1, 1]])).backward()
+    backbone = model.backbone
+    assert backbone.cnn.features[0].weight.grad is not None
+    assert backbone.stats_norm.weight.grad is not None
+    assert model.cls_head.fc_cls.in_features == 8 + len(SERIES) * len(POOLS)
