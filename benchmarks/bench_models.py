@@ -91,9 +91,13 @@ def side_by_side(names: list[str], rounds: int) -> None:
         f"torch {torch.__version__}, {threads} threads, one view, eval, no grad, random weights; "
         f"load average at start {load} on {os.cpu_count()} cores"
     )
+    from ethoclip.models._memory import keep_freed_memory
+
+    kept = keep_freed_memory()  # as load_model (predict), evaluate (test) and train do
     print(
         "ethoclip: recognizer.run(x, normalised=True) (backbone, neck, head: the logits that "
-        "test/predict average);"
+        "test/predict average); "
+        + ("freed memory kept for reuse, as predict/test/train keep it" if kept else "")
     )
     print(
         "MMAction2: extract_feat(x, test_mode=True) + cls_head (its predict path before "

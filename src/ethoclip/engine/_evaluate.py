@@ -129,6 +129,9 @@ def evaluate(
     device: str | None = None,
 ) -> dict[str, Any]:
     """Metrics of a checkpoint on some clips; with ``out``, metrics.json and plots there."""
+    from ..models._memory import keep_freed_memory
+
+    keep_freed_memory()  # each batch's forward reuses the last one's pages
     target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     trained = load_trained(checkpoint, device=target)
     dataset = evaluation_dataset(trained, data, split)

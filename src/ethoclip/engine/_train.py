@@ -157,9 +157,11 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
     from lightning.pytorch.loggers import TensorBoardLogger
     from rich.console import Console
 
+    from ..models._memory import keep_freed_memory
     from ._callbacks import BestCheckpoint, EmptyCache, EpochCheckpoint, EpochLog, EpochStart
     from ._module import RecognizerModule
 
+    keep_freed_memory()  # each step reuses the last one's pages (loader workers inherit it)
     options = options or TrainOptions()
     console = console or Console(soft_wrap=True, highlight=False)
     _quiet()

@@ -239,6 +239,9 @@ def load_model(
 ) -> ClipModel:
     """MODEL as the command line takes it: a checkpoint, a config (+ --checkpoint), or
     ``torchvision:NAME``."""
+    from ..models._memory import keep_freed_memory
+
+    keep_freed_memory()  # each window's forward reuses the last one's pages
     target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if spec.startswith("torchvision:"):
         model = from_torchvision(spec, target)
