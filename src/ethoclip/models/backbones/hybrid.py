@@ -10,9 +10,10 @@ quantities behaviour differs in; the CNN adds what they cannot say (posture, sha
 So this backbone computes the statistics itself, in torch, from the frames it is given (per
 time step, then pooled over the clip: mean, spread, extremes), normalises them with batch
 norm (the baseline's standardisation), and concatenates them with the CNN's pooled features.
-The head (``I3DHead``) is the linear classifier over both. Branch dropout (the whole CNN
-vector zeroed for a share of the training clips) keeps the classifier from leaning on the
-CNN alone once it has memorised the training clips, so the statistics keep their weight.
+The head (``I3DHead``) is the linear classifier over both. Optional branch dropout
+(``branch_drop``, off in the shipped config: the whole CNN vector zeroed for a share of the
+training clips) is there to keep the classifier from leaning on the CNN alone once it has
+memorised the training clips; it was not measured.
 """
 
 from __future__ import annotations
