@@ -363,7 +363,9 @@ class Flip:
         results["flip_direction"] = self.direction
         flow = results.get("modality") == "Flow"
         if flow and self.direction != "horizontal":
-            raise config_error("direction", "optical flow flips horizontally only")
+            raise config_error(
+                "direction", "optical flow flips horizontally only; use direction='horizontal'"
+            )
         if flip:
             imgs = _imgs(results)
             axis = 2 if self.direction == "horizontal" else 1
