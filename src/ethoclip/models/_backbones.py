@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ..registry import config_error
+from ._cpu3d import Conv3d, MaxPool3d
 from ._weights import load_into, state_dict_from
 
 
@@ -171,7 +172,7 @@ class TinyVideoNet(nn.Module):
             # (a quarter of the work); time is pooled from the second block on, so the early
             # layers see motion at the full sampled rate.
             layers += [
-                nn.Conv3d(
+                Conv3d(
                     channels,
                     width,
                     kernel_size=3,
@@ -183,7 +184,7 @@ class TinyVideoNet(nn.Module):
                 nn.ReLU(inplace=True),
             ]
             if i > 0:
-                layers.append(nn.MaxPool3d(2, ceil_mode=True))
+                layers.append(MaxPool3d(2, ceil_mode=True))
             channels = width
         self.features = nn.Sequential(*layers)
         self.out_channels = channels

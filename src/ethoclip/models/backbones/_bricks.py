@@ -16,8 +16,9 @@ import torch
 from torch import nn
 
 from ...registry import config_error
+from .._cpu3d import Conv3d, MaxPool3d
 
-_CONVS: dict[int, type[nn.Module]] = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
+_CONVS: dict[int, type[nn.Module]] = {1: nn.Conv1d, 2: nn.Conv2d, 3: Conv3d}
 _BNS: dict[int, type[nn.Module]] = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}
 # mmcv's norm names: BN/SyncBN follow the conv's dimension, BN1d/2d/3d fix it. SyncBN
 # synchronises statistics across processes; on one process it is plain BN.
@@ -241,7 +242,7 @@ class NonLocal3d(nn.Module):
         if getattr(out, "bias", None) is not None:
             nn.init.zeros_(out.bias)
         if sub_sample:  # max-pool the keys and values in space (not time)
-            pool = nn.MaxPool3d(kernel_size=(1, 2, 2))
+            pool = MaxPool3d(kernel_size=(1, 2, 2))
             self.g = nn.Sequential(self.g, pool)
             self.phi = nn.Sequential(self.phi, pool) if mode != "gaussian" else pool
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from torch import nn
 
+from .._cpu3d import MaxPool3d
 from .resnet import ResNet
 
 
@@ -23,8 +23,8 @@ class C2D(ResNet):
     def _make_stem_layer(self) -> None:
         super()._make_stem_layer()
         del self.maxpool
-        self.maxpool3d_1 = nn.MaxPool3d(kernel_size=(1, 3, 3), stride=(1, 2, 2), padding=0)
-        self.maxpool3d_2 = nn.MaxPool3d(kernel_size=(2, 1, 1), stride=(2, 1, 1), padding=0)
+        self.maxpool3d_1 = MaxPool3d(kernel_size=(1, 3, 3), stride=(1, 2, 2), padding=0)
+        self.maxpool3d_2 = MaxPool3d(kernel_size=(2, 1, 1), stride=(2, 1, 1), padding=0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
         batches = x.shape[0]

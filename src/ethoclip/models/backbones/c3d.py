@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ...registry import config_error
+from .._cpu3d import MaxPool3d
 from ._bricks import ConvModule
 from ._conv import constant, kaiming
 from ._inflate import load_3d_weights
@@ -45,18 +46,18 @@ class C3D(nn.Module):
             "act_cfg": act_cfg or {"type": "ReLU"},
         }
         self.conv1a = ConvModule(3, 64, **conv)
-        self.pool1 = nn.MaxPool3d((1, 2, 2), stride=(1, 2, 2))
+        self.pool1 = MaxPool3d((1, 2, 2), stride=(1, 2, 2))
         self.conv2a = ConvModule(64, 128, **conv)
-        self.pool2 = nn.MaxPool3d(2, stride=2)
+        self.pool2 = MaxPool3d(2, stride=2)
         self.conv3a = ConvModule(128, 256, **conv)
         self.conv3b = ConvModule(256, 256, **conv)
-        self.pool3 = nn.MaxPool3d(2, stride=2)
+        self.pool3 = MaxPool3d(2, stride=2)
         self.conv4a = ConvModule(256, 512, **conv)
         self.conv4b = ConvModule(512, 512, **conv)
-        self.pool4 = nn.MaxPool3d(2, stride=2)
+        self.pool4 = MaxPool3d(2, stride=2)
         self.conv5a = ConvModule(512, 512, **conv)
         self.conv5b = ConvModule(512, 512, **conv)
-        self.pool5 = nn.MaxPool3d(2, stride=2, padding=(0, 1, 1))
+        self.pool5 = MaxPool3d(2, stride=2, padding=(0, 1, 1))
         self.fc6 = nn.Linear(out_dim, 4096)
         self.fc7 = nn.Linear(4096, 4096)
         self.relu = nn.ReLU()

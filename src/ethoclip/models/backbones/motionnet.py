@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ...registry import config_error
+from .._cpu3d import Conv3d
 from .._weights import load_into, state_dict_from
 
 
@@ -36,7 +37,7 @@ def _conv_bn(
         conv = nn.Conv2d(cin, cout, kernel, stride, padding, bias=False)  # type: ignore[arg-type]
         norm: nn.Module = nn.BatchNorm2d(cout)
     else:
-        conv = nn.Conv3d(cin, cout, kernel, stride, padding, bias=False)  # type: ignore[arg-type]
+        conv = Conv3d(cin, cout, kernel, stride, padding, bias=False)  # type: ignore[arg-type]
         norm = nn.BatchNorm3d(cout)
     return nn.Sequential(conv, norm, nn.ReLU(inplace=True))
 

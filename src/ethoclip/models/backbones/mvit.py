@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...registry import config_error
+from .._cpu3d import Conv3d, MaxPool3d
 from .._weights import state_dict_from
 from ._vit_bricks import (
     check_activation,
@@ -181,9 +182,7 @@ class MultiScaleAttention(nn.Module):
         dims: int, kernel: Size3, stride: Size3, padding: Size3, norm_cfg: Mapping[str, Any]
     ) -> tuple[nn.Conv3d, nn.LayerNorm]:
         """A depthwise 3D convolution over one head's channels, and its LayerNorm."""
-        pool = nn.Conv3d(
-            dims, dims, kernel, stride=stride, padding=padding, groups=dims, bias=False
-        )
+        pool = Conv3d(dims, dims, kernel, stride=stride, padding=padding, groups=dims, bias=False)
         return pool, layer_norm(norm_cfg, dims)
 
     def forward(self, x: torch.Tensor, size: Sequence[int]) -> tuple[torch.Tensor, Size3]:
@@ -260,7 +259,7 @@ class MultiScaleBlock(nn.Module):
         self.proj = nn.Linear(in_dims, out_dims) if in_dims != out_dims else None
         if np.prod(stride_q) > 1:
             kernel = tuple(s + 1 if s > 1 else s for s in stride_q)
-            self.pool_skip: nn.Module | None = nn.MaxPool3d(
+            self.pool_skip: nn.Module | None = MaxPool3d(
                 kernel, stride_q, tuple(k // 2 for k in kernel), ceil_mode=False
             )
             self.init_out_size: Size3 = (
@@ -304,7 +303,7 @@ class PatchEmbed3D(nn.Module):
             raise config_error(
                 "patch_cfg.padding", "give numbers (T, H, W); adaptive padding is not supported"
             )
-        self.projection = nn.Conv3d(
+        self.projection = Conv3d(
             in_channels, dims, _three(kernel_size), _three(stride), _three(padding)
         )
         self.init_out_size = tuple(

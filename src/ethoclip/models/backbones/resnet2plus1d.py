@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ...registry import config_error
+from .._cpu3d import Conv3d
 from ._conv import build_norm, constant, kaiming, triple
 from .resnet3d import ResNet3d, resnet3d_args
 
@@ -41,7 +42,7 @@ class Conv2plus1d(nn.Module):
             * (in_channels * out_channels * k[1] * k[2])
             / (in_channels * k[1] * k[2] + 3 * out_channels)
         )
-        self.conv_s = nn.Conv3d(
+        self.conv_s = Conv3d(
             in_channels,
             mid,
             (1, k[1], k[2]),
@@ -51,7 +52,7 @@ class Conv2plus1d(nn.Module):
         )
         self.bn_s = build_norm(norm_cfg or {"type": "BN3d"}, mid)
         self.relu = nn.ReLU(inplace=True)
-        self.conv_t = nn.Conv3d(
+        self.conv_t = Conv3d(
             mid, out_channels, (k[0], 1, 1), stride=(s[0], 1, 1), padding=(p[0], 0, 0), bias=bias
         )
         kaiming(self.conv_s)

@@ -22,6 +22,7 @@ import torch.utils.checkpoint
 from torch import nn
 
 from ...registry import config_error
+from .._cpu3d import MaxPool3d
 from .._weights import state_dict_from
 from ._bricks import ConvModule, NonLocal3d
 from ._conv import check_act, check_norm, constant, freeze, kaiming, triple
@@ -355,12 +356,12 @@ class ResNet3d(nn.Module):
             norm_cfg=self.norm_cfg,
             act_cfg=self.act_cfg,
         )
-        self.maxpool = nn.MaxPool3d(
+        self.maxpool = MaxPool3d(
             (1, 3, 3),
             stride=(a["pool1_stride_t"], a["pool1_stride_s"], a["pool1_stride_s"]),
             padding=(0, 1, 1),
         )
-        self.pool2 = nn.MaxPool3d((2, 1, 1), stride=(2, 1, 1))
+        self.pool2 = MaxPool3d((2, 1, 1), stride=(2, 1, 1))
         self.res_layers: list[str] = []
         inplanes = self.base_channels
         for i, num_blocks in enumerate(blocks):

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ...registry import config_error
+from .._cpu3d import MaxPool3d
 from .._weights import state_dict_from
 from ._bricks import NonLocal3d, Wrapper
 from .resnet import ResNet, load_mmaction, load_torchvision_resnet
@@ -82,7 +83,7 @@ class TemporalPool(Wrapper):
     def __init__(self, net: nn.Module, num_segments: int) -> None:
         super().__init__()
         self.net, self.num_segments = net, num_segments
-        self.max_pool3d = nn.MaxPool3d(kernel_size=(3, 1, 1), stride=(2, 1, 1), padding=(1, 0, 0))
+        self.max_pool3d = MaxPool3d(kernel_size=(3, 1, 1), stride=(2, 1, 1), padding=(1, 0, 0))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, c, h, w = x.shape

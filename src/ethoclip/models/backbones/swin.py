@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...registry import config_error
+from .._cpu3d import Conv3d
 from .._weights import load_file, state_dict_from
 from ._vit_bricks import (
     attend,
@@ -267,7 +268,7 @@ class PatchEmbed3D(nn.Module):
     ) -> None:
         super().__init__()
         self.patch_size, self.embed_dims = patch, dims
-        self.proj = nn.Conv3d(in_channels, dims, patch, stride=patch)
+        self.proj = Conv3d(in_channels, dims, patch, stride=patch)
         self.norm = layer_norm(norm_cfg, dims) if norm_cfg is not None else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

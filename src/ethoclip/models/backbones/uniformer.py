@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ...registry import config_error
+from .._cpu3d import Conv3d
 from .._mma_init import (
     drop_path_or_identity,
     linear_rates,
@@ -34,7 +35,7 @@ IMAGENET_WEIGHTS = {
 
 
 def _pointwise(cin: int, cout: int) -> nn.Conv3d:
-    return nn.Conv3d(cin, cout, 1)
+    return Conv3d(cin, cout, 1)
 
 
 class Mlp(nn.Module):
@@ -96,11 +97,11 @@ class CBlock(nn.Module):
         self, dim: int, mlp_ratio: float = 4.0, drop: float = 0.0, drop_path: float = 0.0
     ) -> None:
         super().__init__()
-        self.pos_embed = nn.Conv3d(dim, dim, 3, padding=1, groups=dim)
+        self.pos_embed = Conv3d(dim, dim, 3, padding=1, groups=dim)
         self.norm1 = nn.BatchNorm3d(dim)
         self.conv1 = _pointwise(dim, dim)
         self.conv2 = _pointwise(dim, dim)
-        self.attn = nn.Conv3d(dim, dim, 5, padding=2, groups=dim)
+        self.attn = Conv3d(dim, dim, 5, padding=2, groups=dim)
         self.drop_path = drop_path_or_identity(drop_path)
         self.norm2 = nn.BatchNorm3d(dim)
         self.mlp = CMlp(dim, int(dim * mlp_ratio), drop)
@@ -126,7 +127,7 @@ class SABlock(nn.Module):
         drop_path: float = 0.0,
     ) -> None:
         super().__init__()
-        self.pos_embed = nn.Conv3d(dim, dim, 3, padding=1, groups=dim)
+        self.pos_embed = Conv3d(dim, dim, 3, padding=1, groups=dim)
         self.norm1 = nn.LayerNorm(dim)
         self.attn = Attention(dim, num_heads, qkv_bias, qk_scale, attn_drop, drop)
         self.drop_path = drop_path_or_identity(drop_path)
@@ -161,7 +162,7 @@ class PatchEmbed(nn.Module):
                 (1, patch_size, patch_size),
                 (0, 0, 0),
             )
-        self.proj = nn.Conv3d(in_chans, embed_dim, kernel, stride, pad)
+        self.proj = Conv3d(in_chans, embed_dim, kernel, stride, pad)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.proj(x)

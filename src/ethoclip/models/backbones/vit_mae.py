@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...registry import config_error
+from .._cpu3d import Conv3d
 from .._weights import state_dict_from
 from ._vit_bricks import (
     attend,
@@ -125,7 +126,7 @@ class PatchEmbed(nn.Module):
     def __init__(self, in_channels: int, dims: int, tubelet: int, patch: int) -> None:
         super().__init__()
         size = (tubelet, patch, patch)
-        self.projection = nn.Conv3d(in_channels, dims, size, stride=size)
+        self.projection = Conv3d(in_channels, dims, size, stride=size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.projection(x).flatten(2).transpose(1, 2)

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ...registry import config_error
+from .._cpu3d import Conv3d
 from .._mma_init import load_pretrained_init
 from ._bricks import ConvModule, resnet_init
 
@@ -65,9 +66,9 @@ class SEModule(nn.Module):
         super().__init__()
         self.avg_pool = nn.AdaptiveAvgPool3d(1)
         self.bottleneck = round_width(channels, reduction)
-        self.fc1 = nn.Conv3d(channels, self.bottleneck, 1)
+        self.fc1 = Conv3d(channels, self.bottleneck, 1)
         self.relu = nn.ReLU()
-        self.fc2 = nn.Conv3d(self.bottleneck, channels, 1)
+        self.fc2 = Conv3d(self.bottleneck, channels, 1)
         self.sigmoid = nn.Sigmoid()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

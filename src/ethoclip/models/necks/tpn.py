@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ...registry import MODELS, config_error
+from .._cpu3d import MaxPool3d
 from ..backbones._bricks import ConvModule
 
 BN3D = {"type": "BN3d", "requires_grad": True}
@@ -65,7 +66,7 @@ class DownSample(nn.Module):
         )
         self.downsample_position = downsample_position
         scale = _triple(downsample_scale)
-        self.pool = nn.MaxPool3d(scale, scale, (0, 0, 0), ceil_mode=True)
+        self.pool = MaxPool3d(scale, scale, (0, 0, 0), ceil_mode=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.downsample_position == "before":
@@ -183,7 +184,7 @@ class TemporalModulation(nn.Module):
             dims=3, act_cfg=None,
         )  # fmt: skip
         scale = (downsample_scale, 1, 1)
-        self.pool = nn.MaxPool3d(scale, scale, (0, 0, 0), ceil_mode=True)
+        self.pool = MaxPool3d(scale, scale, (0, 0, 0), ceil_mode=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.pool(self.conv(x))
