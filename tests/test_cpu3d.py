@@ -133,6 +133,14 @@ def test_conv_is_a_conv3d_with_its_keys_and_float64_is_torchs_own() -> None:
     assert torch.equal(ours(x), theirs(x))  # not float32: the parent's own forward
 
 
+def test_cpu_autocast_keeps_torchs_casts() -> None:
+    """Under CPU autocast torch's conv3d runs in bf16; these do the same, not float32."""
+    x = torch.randn(1, 4, 3, 8, 8)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        for module in (Conv3d(4, 6, 3, padding=1), Conv3d(4, 6, 1)):
+            assert module(x).dtype == nn.Conv3d.forward(module, x).dtype == torch.bfloat16
+
+
 def _kernels(module: nn.Module, x: torch.Tensor) -> set[str]:
     with torch.no_grad(), profile() as prof:
         module(x)

@@ -21,7 +21,8 @@ element-wise ``maximum`` calls over strided views per axis: 3.5 ms, the same num
 
 Both modules are ``nn.Conv3d`` / ``nn.MaxPool3d`` with their parameters and state-dict keys;
 only ``forward`` differs, and only for float32 tensors on the CPU: anything else (CUDA, bf16,
-``padding_mode`` other than zeros, a pool with dilation, ceil mode or indices) is the parent's.
+CPU autocast, ``padding_mode`` other than zeros, a pool with dilation, ceil mode or indices) is
+the parent's.
 Results agree with torch's kernels to float rounding (a different summation order; pooling is
 exact).
 """
@@ -33,7 +34,13 @@ from torch import nn
 
 
 def _cpu_float(x: torch.Tensor) -> bool:
-    return x.device.type == "cpu" and x.dtype == torch.float32 and x.layout == torch.strided
+    """A float32 CPU tensor outside CPU autocast (under it, torch's own ops cast to bf16)."""
+    return (
+        x.device.type == "cpu"
+        and x.dtype == torch.float32
+        and x.layout == torch.strided
+        and not torch.is_autocast_enabled("cpu")
+    )
 
 
 class Conv3d(nn.Conv3d):
