@@ -16,20 +16,18 @@ from ethoclip.models._cpu3d import Conv3d, MaxPool3d
 SHAPES = [(1, 2, 5, 7, 9), (2, 3, 4, 8, 8), (1, 1, 1, 5, 5), (1, 4, 8, 11, 10)]
 
 
-def _pool_settings() -> list[tuple[object, object, int]]:
-    settings = []
-    for kernel, stride, pad in itertools.product(
+POOLS = list(
+    itertools.product(
         [1, 2, 3, (1, 3, 3), (3, 1, 1), (2, 1, 1), 4], [1, 2, 3, (1, 2, 2), None], [0, 1, 2]
-    ):
-        k = (kernel,) * 3 if isinstance(kernel, int) else kernel
-        if all(pad <= kk // 2 for kk in k):  # torch's rule: padding at most half the kernel
-            settings.append((kernel, stride, pad))
-    return settings
+    )
+)
 
 
-@pytest.mark.parametrize(("kernel", "stride", "pad"), _pool_settings())
+@pytest.mark.parametrize(("kernel", "stride", "pad"), POOLS)
 def test_max_pool_is_torchs_exactly(kernel: object, stride: object, pad: int) -> None:
     torch.manual_seed(0)
+    k = (kernel,) * 3 if isinstance(kernel, int) else kernel
+    allowed = all(pad <= side // 2 for side in k)  # type: ignore[attr-defined]
     checked = 0
     for shape in SHAPES:
         x = torch.randn(*shape)
@@ -38,8 +36,8 @@ def test_max_pool_is_torchs_exactly(kernel: object, stride: object, pad: int) ->
         ours = MaxPool3d(kernel, stride, pad)  # type: ignore[arg-type]
         try:
             want = theirs(x)
-        except RuntimeError:  # the output would be empty: torch refuses, and so does ours
-            with pytest.raises(RuntimeError):
+        except RuntimeError:  # an empty output, or a pad over half the kernel: so do we refuse
+            with torch.no_grad(), pytest.raises(RuntimeError):
                 ours(x)
             continue
         with torch.no_grad():
@@ -47,7 +45,7 @@ def test_max_pool_is_torchs_exactly(kernel: object, stride: object, pad: int) ->
         assert got.shape == want.shape and torch.equal(got, want), (shape, kernel, stride, pad)
         assert got.data_ptr() != x.data_ptr() and got.is_contiguous()
         checked += 1
-    assert checked >= 2
+    assert checked >= 2 if allowed else checked == 0
 
 
 def test_max_pool_leaves_its_input_and_nan() -> None:

@@ -69,8 +69,9 @@ class Conv3d(nn.Conv3d):
             x = x[:, :, ::st, ::sh, ::sw]
         n, c, t, h, w = x.shape
         weight = self.weight.view(self.out_channels, c)
-        # (out, in) @ (in, T·H·W) per clip, written in place: torch.matmul on a 3-D right side
-        # multiplies the transposes and copies the result back (3× slower at 256×12 800).
+        # (out, in) @ (in, T·H·W) per clip, straight into the (N, out, T·H·W) layout:
+        # torch.matmul with a 3-D right side multiplies the transposes and copies the result
+        # back (3× slower at 256×12 800).
         if n == 1:
             y = torch.mm(weight, x.reshape(c, t * h * w)).unsqueeze(0)
         else:
@@ -95,6 +96,12 @@ class MaxPool3d(nn.MaxPool3d):
             return super().forward(x)
         kernel, stride = _triple(self.kernel_size), _triple(self.stride or self.kernel_size)
         padding = _triple(self.padding)
+        sizes = [
+            (x.shape[a] + 2 * padding[a - 2] - kernel[a - 2]) // stride[a - 2] + 1
+            for a in (2, 3, 4)
+        ]
+        if min(sizes) < 1 or any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
+            return super().forward(x)  # torch's own error for an empty output or a wide pad
         out = x
         for axis in (4, 3, 2):  # W first: each pass shrinks what the next one reads
             k, s, p = kernel[axis - 2], stride[axis - 2], padding[axis - 2]
