@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..dataset import LABEL_MAP, load_dataset, read_label_map, read_list_file
+from ..dataset import (
+    LABEL_MAP,
+    MANIFEST,
+    load_dataset,
+    read_label_map,
+    read_list_file,
+    read_manifest,
+)
 from ..registry import building, config_error, current_key
 from ._pipeline import Compose
 
@@ -31,6 +38,23 @@ class Sample:
     where: str  # "list.txt:12" or "manifest.jsonl: clip …", for errors
     folder: bool = False  # a folder of frames (RawframeDataset) rather than a video file
     info: tuple[tuple[str, Any], ...] = ()  # more keys for the pipeline (total_frames, …)
+    # Per-step truth, from prepare's manifest: (class id, start s, end s) in clip time, and the
+    # clip's frame rate. None: not known (a list file without a manifest beside it).
+    segments: tuple[tuple[int, float, float], ...] | None = None
+    fps: float | None = None
+
+
+def frame_targets(
+    segments: tuple[tuple[int, float, float], ...], fps: float, frame_inds: Any, num_classes: int
+) -> torch.Tensor:
+    """(M, K) multi-hot: class k is on at sampled frame i when one of its segments holds the
+    frame's time ``i / fps`` (the clip's first frame is 0 s; a segment is [start, end))."""
+    times = torch.as_tensor(np.asarray(frame_inds, dtype=np.float64) / fps)
+    out = torch.zeros(len(times), num_classes)
+    for label, start, end in segments:
+        on = (times >= start - 1e-6) & (times < end - 1e-6)
+        out[on, label] = 1.0
+    return out
 
 
 class ClipSamples(Dataset[dict[str, Any]]):
@@ -154,6 +178,12 @@ class ClipSamples(Dataset[dict[str, Any]]):
         if not isinstance(packed, dict) or "inputs" not in packed:
             raise config_error(None, "the pipeline must end with PackActionInputs")
         packed["index"] = index
+        if self.multi_label and sample.segments is not None and sample.fps:
+            inds = packed["meta"].get("frame_inds")
+            if inds is not None and len(inds):
+                packed["frame_label"] = frame_targets(
+                    sample.segments, sample.fps, inds, self.num_classes
+                )
         return packed
 
 
@@ -191,6 +221,7 @@ class VideoDataset(ClipSamples):
             )
             for e in entries
         ]
+        samples = _with_segments(samples, list_path.parent)
         label_map = list_path.parent / LABEL_MAP
         names = read_label_map(label_map) if label_map.is_file() else None
         super().__init__(
@@ -221,7 +252,11 @@ class ClipDataset(ClipSamples):
         records = dataset.split(split)
         samples = [
             Sample(
-                dataset.path(r), r.label_ids, f"{dataset.root / 'manifest.jsonl'}: clip {r.clip}"
+                dataset.path(r),
+                r.label_ids,
+                f"{dataset.root / MANIFEST}: clip {r.clip}",
+                segments=r.segments,
+                fps=float(r.rate),
             )
             for r in records
         ]
@@ -238,6 +273,22 @@ class ClipDataset(ClipSamples):
         )
 
 
+def _with_segments(samples: list[Sample], folder: Path) -> list[Sample]:
+    """The list's samples with their per-step truth from ``prepare``'s manifest in ``folder``,
+    where there is one. A clip the manifest does not know, or labels differently from the list
+    (the list was edited), gets none: its targets come from the list alone."""
+    if not (folder / MANIFEST).is_file():
+        return samples
+    records = {(folder / r.clip).resolve(): r for r in read_manifest(folder)}
+    out = []
+    for sample in samples:
+        record = records.get(sample.path.resolve())
+        if record is not None and sorted(record.label_ids) == sorted(sample.label_ids):
+            sample = replace(sample, segments=record.segments, fps=float(record.rate))
+        out.append(sample)
+    return out
+
+
 def collate(samples: list[dict[str, Any]] | list[Any]) -> dict[str, Any]:
     """A batch: inputs stacked to (N, views, …) uint8, targets stacked, metadata listed.
 
@@ -250,9 +301,19 @@ def collate(samples: list[dict[str, Any]] | list[Any]) -> dict[str, Any]:
             f"samples of one batch have different shapes {sorted(shapes)}: end the pipeline with "
             "a fixed-size crop or Resize(keep_ratio=False)"
         )
-    return {
+    batch = {
         "inputs": torch.stack([s["inputs"] for s in samples]),
         "label": torch.stack([s["label"] for s in samples]),
         "index": torch.tensor([s["index"] for s in samples]),
         "meta": [s["meta"] for s in samples],
     }
+    # Per-step targets where any sample has them; ``frame_known`` says whose are real (the
+    # others are zeros and are left out of the per-step loss).
+    known = [s.get("frame_label") for s in samples]
+    shape = next((f.shape for f in known if f is not None), None)
+    if shape is not None and all(f is None or f.shape == shape for f in known):
+        batch["frame_label"] = torch.stack(
+            [f if f is not None else torch.zeros(shape) for f in known]
+        )
+        batch["frame_known"] = torch.tensor([f is not None for f in known])
+    return batch

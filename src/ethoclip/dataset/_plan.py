@@ -333,7 +333,23 @@ def _record(
         height=clip.height,
         rotation=plan.source.turns * 90,
         recipe=clip.recipe,
+        segments=clip_segments(clip.window.start, clip.window.end, plan.intervals, ids),
     )
+
+
+def clip_segments(
+    start: float, end: float, intervals: list[LabelInterval], ids: dict[str, int]
+) -> tuple[tuple[int, float, float], ...]:
+    """Each labelled interval overlapping [start, end), in seconds from ``start``, clipped.
+
+    Every overlap is kept, also of a class the clip is not labelled with (too little of it):
+    per step, that time is the class's, whatever the clip-level rule said."""
+    out = []
+    for interval in sorted(intervals, key=lambda i: (i.start, i.label)):
+        lo, hi = max(start, interval.start), min(end, interval.end)
+        if hi > lo and interval.label in ids:
+            out.append((ids[interval.label], round(lo - start, 6), round(hi - start, 6)))
+    return tuple(out)
 
 
 def _source_fingerprint(path: Path) -> dict[str, object]:

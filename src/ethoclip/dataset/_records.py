@@ -56,6 +56,10 @@ class ClipRecord:
     height: int
     rotation: int  # counter-clockwise degrees applied to show the picture upright
     recipe: str  # hash of everything the clip's pixels depend on
+    # Where each class is on within the clip: (class id, start, end) in seconds from the clip's
+    # first frame, clipped to the clip, so a model can be taught per step, not only per clip.
+    # None: written by an older ethoclip (unknown: per-step targets are then not used).
+    segments: tuple[tuple[int, float, float], ...] | None = None
 
     @property
     def rate(self) -> Fraction:
@@ -79,7 +83,7 @@ class ClipRecord:
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str) -> ClipRecord:
         """A record from one manifest object; ``where`` (file:line) goes into any error."""
-        missing = [f.name for f in fields(cls) if f.name not in data]
+        missing = [f.name for f in fields(cls) if f.name not in data and f.name not in OPTIONAL]
         if missing:
             raise DatasetError(
                 f"{where}: manifest entry lacks {', '.join(missing)}; it was written by another "
@@ -88,8 +92,12 @@ class ClipRecord:
         values: dict[str, Any] = {}
         try:
             for f in fields(cls):
+                if f.name not in data:
+                    continue
                 value = data[f.name]
-                if f.name in ("labels", "segment_ids"):
+                if f.name == "segments":
+                    value = None if value is None else _segments(value)
+                elif f.name in ("labels", "segment_ids"):
                     value = tuple(str(v) for v in value)
                 elif f.name == "label_ids":
                     value = tuple(int(v) for v in value)
@@ -100,6 +108,21 @@ class ClipRecord:
                 "again"
             ) from None
         return cls(**values)
+
+
+# Fields a manifest from an older ethoclip may lack (their defaults say "unknown").
+OPTIONAL = frozenset({"segments"})
+
+
+def _segments(value: Any) -> tuple[tuple[int, float, float], ...]:
+    out = []
+    for item in value:
+        label, start, end = item  # a malformed entry raises ValueError/TypeError: reported
+        start, end = float(start), float(end)
+        if not start <= end:
+            raise ValueError(f"segment {list(item)} ends before it starts")
+        out.append((int(label), start, end))
+    return tuple(out)
 
 
 def manifest_text(records: Iterable[ClipRecord]) -> str:

@@ -13,7 +13,7 @@ import torch
 import torch.distributed as dist
 
 from ..errors import EthoclipError
-from ..evaluation import best_f1_thresholds, class_evidence
+from ..evaluation import best_f1_thresholds, class_evidence, mean_average_precision
 from ..inference._loader import gather_scores
 from ..models import BaseRecognizer
 from ..registry import PARAM_SCHEDULERS
@@ -37,6 +37,7 @@ class RecognizerModule(pl.LightningModule):
         self.batch_size = batch_size
         self.notes: list[str] = []
         self._outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        self._steps: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
 
     # -- every step draws from a seed of its own (dropout, stochastic depth): a resumed run trains
     # exactly as an unbroken one, whatever else touched the random state in between (Lightning
@@ -56,7 +57,9 @@ class RecognizerModule(pl.LightningModule):
         self._epoch_started = time.perf_counter()
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
-        loss = self.model.loss(batch["inputs"], batch["label"])
+        frames = batch.get("frame_label")  # per-step targets, where the data has them
+        steps = (frames, batch["frame_known"]) if frames is not None and self.model.dense else ()
+        loss = self.model.loss(batch["inputs"], batch["label"], *steps)
         if not torch.isfinite(loss):
             raise NonFiniteLossError(
                 f"the loss became {float(loss.detach())} at epoch {self.current_epoch + 1}, "
@@ -80,13 +83,23 @@ class RecognizerModule(pl.LightningModule):
     # -- validation: every process scores its share; metrics come from all of them together.
     def on_validation_epoch_start(self) -> None:
         sync_buffers(self.model)  # MMEngine's SyncBuffersHook: one model on every process
-        self._outputs = []
+        self._outputs, self._steps = [], []
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         dtype = torch.bfloat16 if self.device.type == "cpu" else torch.float16
         with torch.autocast(self.device.type, dtype=dtype, enabled=self.settings.val_fp16):
-            scores = self.model.scores(batch["inputs"])
+            scores, steps = self.model.step_scores(batch["inputs"])
         self._outputs.append((batch["index"].cpu(), scores.float().cpu(), batch["label"].cpu()))
+        frames = batch.get("frame_label")
+        if steps is not None and frames is not None and frames.shape == steps.shape:
+            known = batch["frame_known"].cpu()
+            self._steps.append(
+                (
+                    batch["index"].cpu()[known],
+                    steps.float().cpu()[known].flatten(1),
+                    frames.cpu()[known].flatten(1),
+                )
+            )
 
     def on_validation_epoch_end(self) -> None:
         if not self._outputs:
@@ -102,10 +115,24 @@ class RecognizerModule(pl.LightningModule):
             self.meta["class_evidence"] = class_evidence(
                 scores, targets, thresholds, self.meta["classes"]
             )
+        metrics.update(self._step_metrics(scores.shape[1]))
         epoch = self.current_epoch + 1
         self.meta["metrics"] = {"epoch": epoch, **metrics}
         for key, value in metrics.items():  # the same on every process: no reduction
             self.log(f"val/{key}", value, sync_dist=False)
+
+    def _step_metrics(self, num_classes: int) -> dict[str, float]:
+        """A dense model's per-step validation: the mAP of its frame scores against the
+        segments' frames, and the per-step thresholds ``predict`` finds bouts with."""
+        steps, self._steps = self._steps, []
+        if not steps:
+            self.meta.pop("step_thresholds", None)
+            return {}
+        columns = (torch.cat(column) for column in zip(*steps, strict=True))
+        _, scores, targets = gather_scores(*columns)
+        scores, targets = scores.reshape(-1, num_classes), targets.reshape(-1, num_classes)
+        self.meta["step_thresholds"] = best_f1_thresholds(scores, targets)
+        return {"step_mean_average_precision": mean_average_precision(scores, targets)}
 
     def configure_optimizers(self) -> Any:
         scale = 1.0
@@ -163,7 +190,7 @@ class RecognizerModule(pl.LightningModule):
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         saved = checkpoint.get("ethoclip", {})
-        for key in ("thresholds", "class_evidence", "metrics", "best"):
+        for key in ("thresholds", "step_thresholds", "class_evidence", "metrics", "best"):
             if key in saved:
                 self.meta[key] = saved[key]
 

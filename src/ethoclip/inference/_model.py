@@ -54,6 +54,12 @@ class ClipModel:
     prepare: Callable[[np.ndarray], torch.Tensor]  # window frames (M, H, W, 3) → model input
     score: Callable[[torch.Tensor], torch.Tensor]  # batch of inputs → probabilities (N, K)
     notes: list[str] = field(default_factory=list)
+    # A dense model (StepHead): batch → clip probabilities (N, K) and per-step ones (N, T, K),
+    # with the per-step thresholds validation chose, and which of the window's frames the
+    # steps are (positions among the window's frames). None: clip scores only.
+    score_steps: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None
+    step_thresholds: list[float] | None = None
+    step_positions: Callable[[int], np.ndarray] | None = None
     # Per class, what validation said (``engine.class_evidence``); None: nothing known (a
     # torchvision classifier, a config + checkpoint, a checkpoint that never validated).
     evidence: list[dict[str, Any]] | None = None
@@ -82,6 +88,23 @@ class WindowPipeline:
         self.compose = Compose(pipeline)
         if not any(isinstance(t, VideoDecode) for t in self.compose.transforms):
             raise ConfigError("the test pipeline has no decode step (DecordDecode/PyAVDecode)")
+
+    def positions(self, total_frames: int) -> np.ndarray:
+        """Which of a window's ``total_frames`` frames the model's input holds, in order (the
+        test pipeline's sampling is deterministic)."""
+        results: dict[str, Any] = {
+            "total_frames": total_frames,
+            "start_index": 0,
+            "label": -1,
+            "modality": "RGB",
+        }
+        for transform in self.compose.transforms:
+            if isinstance(transform, VideoInit):
+                continue
+            if isinstance(transform, VideoDecode):
+                break
+            results = transform(results)
+        return np.asarray(results["frame_inds"], dtype=np.int64).reshape(-1)
 
     def __call__(self, frames: np.ndarray) -> torch.Tensor:
         results: dict[str, Any] = {
@@ -116,6 +139,29 @@ def _recognizer_scorer(
     return score
 
 
+def _one_view(pipeline: Sequence[dict[str, Any]]) -> bool:
+    """Whether a test pipeline gives one view per window (one clip, one crop)."""
+    for t in pipeline:
+        if t.get("type") == "SampleFrames" and int(t.get("num_clips", 1)) != 1:
+            return False
+        if t.get("type") in ("ThreeCrop", "TenCrop"):
+            return False
+    return True
+
+
+def _step_scorer(
+    model: BaseRecognizer, device: torch.device
+) -> Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    @torch.no_grad()
+    def score(batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        clip, steps = model.step_scores(batch.to(device))
+        if steps is None:  # checked when the model was loaded: one view per window
+            raise ConfigError("the test pipeline gives several views: no per-step scores")
+        return clip.float().cpu(), steps.float().cpu()
+
+    return score
+
+
 def from_checkpoint(path: str, device: torch.device) -> ClipModel:
     from ..models._checkpoint import load_trained
 
@@ -128,6 +174,18 @@ def from_checkpoint(path: str, device: torch.device) -> ClipModel:
     if not clip_sec:
         raise CheckpointError(f"{path}: the checkpoint does not say how long its clips were")
     size = (int(pre["clip_size"][0]), int(pre["clip_size"][1])) if pre.get("clip_size") else None
+    prepare = WindowPipeline(pre["test_pipeline"])
+    frames = pre.get("clip_frames")
+    steps = None
+    notes = []
+    if trained.model.dense and trained.step_thresholds and frames:
+        steps = prepare.positions
+        if not _one_view(pre["test_pipeline"]):
+            steps = None
+            notes.append(
+                "the test pipeline samples several clips per window: bouts come from the "
+                "window scores, not the per-step ones"
+            )
     return ClipModel(
         name=Path(path).name,
         classes=trained.classes,
@@ -137,9 +195,13 @@ def from_checkpoint(path: str, device: torch.device) -> ClipModel:
         fps=fps,
         frames_per_window=pre.get("clip_frames"),
         clip_size=size,
-        prepare=WindowPipeline(pre["test_pipeline"]),
+        prepare=prepare,
         score=_recognizer_scorer(trained.model, device),
         evidence=trained.class_evidence if trained.multi_label else None,
+        notes=notes,
+        score_steps=_step_scorer(trained.model, device) if steps is not None else None,
+        step_thresholds=trained.step_thresholds if steps is not None else None,
+        step_positions=steps,
     )
 
 

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ..dataset import VIDEO_EXTENSIONS
 from ..errors import ConfigError, EthoclipError, MediaError
 from ._bouts import BoutOptions, find_bouts, guarded_thresholds, smoothed
@@ -97,17 +99,20 @@ def predict_video(
     )
     long_video = len(scored.windows.starts) > 1
     learned = model.learned
-    thresholds = guarded_thresholds(
-        smoothed(
-            scored.scores.numpy().astype("float64"), scored.windows.starts, options.bouts.smooth_sec
-        ),
-        model.thresholds,
-        learned,
-    )
+    # A dense model's bouts come from its per-step scores (every sampled frame, stitched over
+    # the windows): their edges and short behaviours are then the frames', not the windows'.
+    per_step = scored.step_timeline() if model.step_thresholds is not None else None
+    if per_step is not None and model.step_thresholds is not None:
+        times, values = per_step
+        at, length, base = times, 0.0, model.step_thresholds
+    else:
+        values = scored.scores.numpy().astype("float64")
+        at, length, base = scored.windows.starts, scored.windows.length_sec, model.thresholds
+    thresholds = guarded_thresholds(smoothed(values, at, options.bouts.smooth_sec), base, learned)
     bouts = find_bouts(
-        scored.scores,
-        scored.windows.starts,
-        scored.windows.length_sec,
+        torch.from_numpy(values),
+        at,
+        length,
         first=scored.first_sec,
         end=scored.first_sec + scored.duration_sec,
         classes=model.classes,
@@ -126,6 +131,7 @@ def predict_video(
         evidence=model.evidence,
         thresholds=thresholds,
     )
+    summary["bouts_from"] = "per-step scores" if per_step is not None else "window scores"
     timeline = options.timeline if options.timeline is not None else long_video
     if folder is not None and timeline:
         folder.mkdir(parents=True, exist_ok=True)

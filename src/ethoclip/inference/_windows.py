@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -46,10 +47,27 @@ class Scored:
     duration_sec: float
     first_sec: float
     fps: Fraction  # the rate windows were sampled at
+    # A dense model's per-step probabilities (windows, T, K) and each step's time (windows, T),
+    # seconds on the video's clock; None: clip scores only.
+    steps: torch.Tensor | None = None
+    step_times: np.ndarray | None = None
 
     @property
     def ends(self) -> np.ndarray:
         return self.windows.starts + self.windows.length_sec
+
+    def step_timeline(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The per-step scores of every window on one timeline: each frame time any window
+        scored, and the mean of the windows' scores at it (times, (times, K)); None without
+        per-step scores."""
+        if self.steps is None or self.step_times is None:
+            return None
+        times = np.round(self.step_times.reshape(-1), 6)
+        values = self.steps.reshape(-1, self.steps.shape[-1]).numpy().astype(np.float64)
+        grid, where = np.unique(times, return_inverse=True)
+        total = np.zeros((len(grid), values.shape[1]))
+        np.add.at(total, where, values)
+        return grid, total / np.bincount(where, minlength=len(grid))[:, None]
 
 
 def plan_windows(
@@ -109,18 +127,29 @@ def score_video(
             w, h = reader.size
             short = min(size)
             size = (round(w * short / min(w, h) / 2) * 2, round(h * short / min(w, h) / 2) * 2)
+        positions = (
+            model.step_positions(frames)
+            if model.score_steps is not None and model.step_positions is not None
+            else None
+        )
         needed = np.unique(windows.indices)
         last_needed = windows.indices.max(axis=1)
         buffer: dict[int, np.ndarray] = {}
         pending = 0  # next window to fill
         inputs: list[torch.Tensor] = []
         scores: list[torch.Tensor] = []
-        running: deque[Future[torch.Tensor]] = deque()
+        steps: list[torch.Tensor] = []
+        running: deque[Future[Any]] = deque()
         total = len(windows.starts)
+        score = model.score_steps if positions is not None else model.score
 
         def collect(keep: int) -> None:
             while len(running) > keep:
-                scores.append(running.popleft().result())
+                result = running.popleft().result()
+                if positions is not None:
+                    result, step = result
+                    steps.append(step)
+                scores.append(result)
                 if progress:
                     progress(sum(len(s) for s in scores), total)
 
@@ -128,7 +157,7 @@ def score_video(
 
             def flush() -> None:
                 if inputs:
-                    running.append(scorer.submit(model.score, torch.stack(inputs)))
+                    running.append(scorer.submit(score, torch.stack(inputs)))  # type: ignore[arg-type]
                     inputs.clear()
                     collect(keep=2)  # bounded: the decoder runs at most two batches ahead
 
@@ -154,4 +183,10 @@ def score_video(
         duration_sec=end - float(info.pts[0]),
         first_sec=float(info.pts[0]),
         fps=fps,
+        steps=torch.cat(steps) if steps else None,
+        step_times=(
+            np.asarray(info.pts, dtype=np.float64)[windows.indices[:, positions]]
+            if steps and positions is not None
+            else None
+        ),
     )

@@ -65,6 +65,13 @@ class Trained:
         return list(found) if found else [0.5] * len(self.classes)
 
     @property
+    def step_thresholds(self) -> list[float] | None:
+        """A dense model's per-step thresholds, chosen on validation; None: not a dense model,
+        or it never validated."""
+        found = self.meta.get("step_thresholds")
+        return [float(t) for t in found] if found else None
+
+    @property
     def class_evidence(self) -> list[dict[str, Any]] | None:
         """What validation said of each class (AP, positives, learned); None in checkpoints
         written before ethoclip kept it, or that never validated."""

@@ -63,7 +63,18 @@ class BaseRecognizer(nn.Module):
                 f"is {head['in_channels']} but the {'neck' if neck else 'backbone'} gives "
                 f"{features} features; set it to {features} or leave it out",
             )
+        # A backbone that keeps time (HybridNet(steps=True)) goes with a head that uses it.
+        step_channels = int(getattr(self.backbone, "step_channels", 0) or 0)
+        if head.get("type") == "StepHead" and head.get("step_channels") is None and step_channels:
+            head["step_channels"] = step_channels
         self.cls_head: BaseHead = MODELS.build(head, key="cls_head")
+        if bool(step_channels) != self.dense:
+            raise config_error(
+                "cls_head",
+                f"{type(self.cls_head).__name__} and a backbone "
+                f"{'with' if step_channels else 'without'} per-step features do not go together:"
+                " per-step training is HybridNet(steps=True) with cls_head StepHead",
+            )
         self.data_preprocessor = MODELS.build(
             data_preprocessor
             or {"type": "ActionDataPreprocessor", "format_shape": self.format_shape},
@@ -83,6 +94,11 @@ class BaseRecognizer(nn.Module):
     @property
     def multi_label(self) -> bool:
         return self.cls_head.multi_label
+
+    @property
+    def dense(self) -> bool:
+        """Whether the model also scores every sampled frame (``StepHead``)."""
+        return bool(getattr(self.cls_head, "dense", False))
 
     def _check(self, inputs: torch.Tensor) -> None:
         if inputs.dim() != self.input_dims:
@@ -106,12 +122,28 @@ class BaseRecognizer(nn.Module):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.logits(inputs)
 
-    def loss(self, inputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def run_steps(
+        self, inputs: torch.Tensor, normalised: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A dense model's clip logits (N, V, K) and per-step logits (N, V, T, K)."""
+        raise config_error("cls_head", f"{type(self).__name__} has no per-step scores")
+
+    def loss(
+        self,
+        inputs: torch.Tensor,
+        target: torch.Tensor,
+        frame_target: torch.Tensor | None = None,
+        frame_known: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """The head's loss, plus the neck's weighted auxiliary loss (TPN) as MMAction2 adds it.
         With ``data_preprocessor.blending`` the normalised batch and its targets are mixed
-        first (training only), as MMAction2's preprocessor does."""
+        first (training only), as MMAction2's preprocessor does. A dense head with
+        ``frame_target`` (N, T, K) adds its per-step loss over the samples ``frame_known``
+        marks (all, if None)."""
         x = self.data_preprocessor(inputs)
         target = target.to(x.device)
+        if self.dense and frame_target is not None:
+            return self._dense_loss(x, target, frame_target, frame_known)
         if self.training and self.data_preprocessor.blending is not None:
             x, target = self.data_preprocessor.blending(x, target)
         logits, aux = self.run(x, with_aux=self.neck is not None, normalised=True)
@@ -119,6 +151,48 @@ class BaseRecognizer(nn.Module):
         if aux is not None:
             loss = loss + self.neck.aux_loss(aux, target, self.cls_head.loss_cls)
         return loss
+
+    def _dense_loss(
+        self,
+        x: torch.Tensor,
+        target: torch.Tensor,
+        frame_target: torch.Tensor,
+        frame_known: torch.Tensor | None,
+    ) -> torch.Tensor:
+        if self.training and self.data_preprocessor.blending is not None:
+            raise config_error(
+                "data_preprocessor.blending",
+                "mixes clips but not their per-step targets: remove it, or train the clip "
+                "loss only (cls_head.step_loss_weight=0)",
+            )
+        clip, steps = self.run_steps(x, normalised=True)
+        loss = self.cls_head.loss(clip.mean(1), target)
+        n, views, t, k = steps.shape
+        frame_target = frame_target.to(x.device)
+        if views != 1 or frame_target.shape[1:] != (t, k):
+            raise config_error(
+                "train_pipeline",
+                f"per-step targets of shape {tuple(frame_target.shape[1:])} do not match the "
+                f"model's {views} view(s) of {t} steps × {k} classes: sample one clip "
+                "(SampleFrames num_clips=1) and no multi-crop",
+            )
+        known = (
+            torch.ones(n, dtype=torch.bool, device=x.device)
+            if frame_known is None
+            else frame_known.to(x.device)
+        )
+        if known.any() and getattr(self.cls_head, "step_loss_weight", 0) > 0:
+            loss = loss + self.cls_head.step_loss(steps[known, 0], frame_target[known])  # type: ignore[operator]
+        return loss
+
+    def step_scores(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """uint8 batch → clip probabilities (N, K) and, for a dense model scoring one view,
+        per-step probabilities (N, T, K) (None otherwise: several views are several clips or
+        crops, whose steps are not one timeline)."""
+        if not self.dense or inputs.shape[1] != 1:
+            return self.scores(inputs), None
+        clip, steps = self.run_steps(inputs)
+        return self.cls_head.scores(clip), self.cls_head.probabilities(steps[:, 0])
 
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:
         """Scores per sample: probabilities (sigmoid or softmax) with ``average_clips='prob'``."""
@@ -175,6 +249,15 @@ class Recognizer3D(BaseRecognizer):
             return torch.cat(parts).view(n, views, -1), None
         scores, aux = self._score_views(x, with_aux)
         return scores.view(n, views, -1), aux
+
+    def run_steps(
+        self, inputs: torch.Tensor, normalised: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        self._check(inputs)
+        n, views = inputs.shape[:2]
+        x = (inputs if normalised else self.data_preprocessor(inputs)).flatten(0, 1)
+        clip, steps = self.cls_head.forward_steps(self.backbone(x))  # type: ignore[operator]
+        return clip.view(n, views, -1), steps.view(n, views, *steps.shape[1:])
 
     def _score_views(self, x: torch.Tensor, with_aux: bool) -> tuple[torch.Tensor, Any]:
         feats = self.backbone(x)

@@ -142,6 +142,11 @@ for name, target, text in [
     ("TSNHead", f"{_M}._heads:TSNHead", "spatial pool, segment consensus, dropout, linear"),
     ("TimeSformerHead", f"{_M}._heads:TimeSformerHead", "dropout + linear on the class token"),
     ("I3DHead", f"{_M}._heads:I3DHead", "spatio-temporal pool, dropout, linear"),
+    (
+        "StepHead",
+        f"{_M}.heads.step:StepHead",
+        "I3DHead's clip logits + per-step logits (temporal convs), for HybridNet(steps=True)",
+    ),
     ("LinearHead", f"{_M}._heads:LinearHead", "pool whatever comes, dropout, linear"),
     ("AvgConsensus", f"{_M}._heads:AvgConsensus", "mean over segments (TSN)"),
     ("BCELossWithLogits", f"{_M}._losses:BCELossWithLogits", "multi-label loss (sigmoid + BCE)"),

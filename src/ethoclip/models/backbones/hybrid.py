@@ -14,6 +14,10 @@ The head (``I3DHead``) is the linear classifier over both. Optional branch dropo
 (``branch_drop``, off in the shipped config: the whole CNN vector zeroed for a share of the
 training clips) is there to keep the classifier from leaning on the CNN alone once it has
 memorised the training clips; it was not measured.
+
+With ``steps=True`` it also keeps time: per sampled frame, the normalised series and the CNN's
+features (spatially pooled, interpolated back to every frame), for ``StepHead`` to say which
+behaviour is on at each step.
 """
 
 from __future__ import annotations
@@ -119,6 +123,7 @@ class HybridNet(nn.Module):
         cnn_dropout: float = 0.0,
         branch_drop: float = 0.0,
         threshold: float = 0.31,
+        steps: bool = False,
         pretrained: str | None = None,
     ) -> None:
         super().__init__()
@@ -140,6 +145,9 @@ class HybridNet(nn.Module):
         n_stats = len(SERIES) * len(POOLS) if stats else 0
         self.stats_norm = nn.BatchNorm1d(n_stats) if stats else None
         self.out_channels = cnn_channels + n_stats
+        # Per step: the series (normalised on their own) and the CNN's features; 0: no steps.
+        self.step_norm = nn.BatchNorm1d(len(SERIES)) if steps and stats else None
+        self.step_channels = (cnn_channels + (len(SERIES) if stats else 0)) if steps else 0
         if pretrained:
             load_into(self, state_dict_from(pretrained), source=pretrained)
 
@@ -148,19 +156,39 @@ class HybridNet(nn.Module):
         with torch.no_grad():  # functions of the input only: nothing to learn through them
             return pool_series(clip_series(x, self.threshold))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C, T, H, W) → (N, out_channels, 1, 1, 1)."""
-        parts = []
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """(N, C, T, H, W) → (N, out_channels, 1, 1, 1); with ``steps``, also the per-step
+        features (N, step_channels, T, 1, 1)."""
+        parts, step_parts = [], []
+        t = x.shape[2]
+        series = None
+        if self.stats_norm is not None:
+            with torch.no_grad():  # functions of the input only: nothing to learn through them
+                series = clip_series(x, self.threshold)
         if self.cnn is not None:
             f = self.cnn(x)
             pooled = f.mean(dim=(2, 3, 4))
+            per_step = f.mean(dim=(3, 4))
             if self.pool == "avgmax":
                 pooled = torch.cat([pooled, f.amax(dim=(2, 3, 4))], dim=1)
+                per_step = torch.cat([per_step, f.amax(dim=(3, 4))], dim=1)
             pooled = self.cnn_dropout(pooled)
             if self.training and self.branch_drop > 0:
                 keep = torch.rand(pooled.shape[0], 1, device=pooled.device) >= self.branch_drop
-                pooled = pooled * keep.to(pooled.dtype) / (1 - self.branch_drop)
+                scale = keep.to(pooled.dtype) / (1 - self.branch_drop)
+                pooled, per_step = pooled * scale, per_step * scale[:, :, None]
             parts.append(pooled)
-        if self.stats_norm is not None:
-            parts.append(self.stats_norm(self.statistics(x).to(x.dtype)))
-        return torch.cat(parts, dim=1)[:, :, None, None, None]
+            if self.step_channels:
+                step_parts.append(
+                    nn.functional.interpolate(per_step, size=t, mode="linear", align_corners=False)
+                )
+        if series is not None and self.stats_norm is not None:
+            parts.append(self.stats_norm(pool_series(series).to(x.dtype)))
+            if self.step_norm is not None:
+                # Step s of the series is frames s → s+1; frame 0 takes the first step's.
+                framed = torch.cat([series[:, :, :1], series], dim=2).to(x.dtype)
+                step_parts.insert(0, self.step_norm(framed))
+        pooled_all = torch.cat(parts, dim=1)[:, :, None, None, None]
+        if not self.step_channels:
+            return pooled_all
+        return pooled_all, torch.cat(step_parts, dim=1)[:, :, :, None, None]

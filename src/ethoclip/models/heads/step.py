@@ -1,0 +1,105 @@
+"""``StepHead``: the clip's classes and, per sampled frame, which of them is on.
+
+Clip labels say a behaviour is somewhere in 4 s; a bout's edges then blur to the window's
+stride, and a behaviour shorter than half a window is reported window-wide even by a perfect
+clip classifier (docs/benchmarks.md, "Bouts"). ``prepare`` knows exactly where each segment is
+inside each clip (``ClipRecord.segments``), so this head is also taught per step: a small
+temporal convolution over the backbone's per-step features (with the clip's pooled features
+beside every step, for context) gives (T, K) logits, trained with the clip loss on the
+frame-level targets. Prediction stitches those per-step scores over the windows of a video.
+
+The clip logits are ``I3DHead``'s (pool, dropout, linear over the pooled features), so clip
+metrics, ``test`` and top-k mean what they always did. The backbone must give ``(pooled,
+steps)``: ``HybridNet(steps=True)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from ...registry import config_error
+from .._heads import BaseHead
+
+
+class StepHead(BaseHead):
+    """``step_channels``: the backbone's per-step features (filled in from the backbone);
+    ``hidden``/``kernel_size``: the temporal convolutions (two; the second dilated, so a
+    step sees ``3 · (kernel_size − 1) + 1`` frames); ``step_loss_weight``: the per-step
+    loss beside the clip loss (0: clip loss only)."""
+
+    dense = True
+
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int,
+        step_channels: int | None = None,
+        hidden: int = 64,
+        kernel_size: int = 5,
+        step_loss_weight: float = 1.0,
+        dropout_ratio: float = 0.2,
+        init_std: float = 0.01,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            num_classes, in_channels, dropout_ratio=dropout_ratio, init_std=init_std, **kwargs
+        )
+        if not self.multi_label:
+            raise config_error(
+                "loss_cls",
+                "StepHead is multi-label (a frame may show several behaviours or "
+                "none): use BCELossWithLogits",
+            )
+        if not isinstance(step_channels, int) or step_channels < 1:
+            raise config_error(
+                "step_channels",
+                f"must be a whole number ≥ 1 (got {step_channels!r}); leave it "
+                "out to take it from the backbone (HybridNet with steps=True)",
+            )
+        if not (isinstance(kernel_size, int) and kernel_size >= 1 and kernel_size % 2):
+            raise config_error("kernel_size", f"must be an odd whole number (got {kernel_size!r})")
+        if not step_loss_weight >= 0:
+            raise config_error("step_loss_weight", f"must be ≥ 0 (got {step_loss_weight!r})")
+        self.step_channels, self.step_loss_weight = step_channels, step_loss_weight
+        pad = kernel_size // 2
+        self.step_net = nn.Sequential(
+            nn.Conv1d(step_channels + in_channels, hidden, kernel_size, padding=pad, bias=False),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(inplace=True),
+            nn.Conv1d(hidden, hidden, kernel_size, padding=2 * pad, dilation=2, bias=False),
+            nn.BatchNorm1d(hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout_ratio) if dropout_ratio > 0 else nn.Identity(),
+            nn.Conv1d(hidden, num_classes, 1),
+        )
+
+    @staticmethod
+    def _parts(x: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        if not (isinstance(x, (tuple, list)) and len(x) == 2):
+            raise config_error(
+                "cls_head", "StepHead needs (pooled, steps) features: use HybridNet(steps=True)"
+            )
+        return x[0], x[1]
+
+    def forward(self, x: Any, num_segs: int = 1) -> torch.Tensor:
+        """The clip's logits (B, K), as ``I3DHead`` gives them."""
+        pooled, _ = self._parts(x)
+        return self.fc_cls(self.dropout(self.pool(pooled, num_segs)))
+
+    def forward_steps(self, x: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """Clip logits (B, K) and per-step logits (B, T, K)."""
+        pooled, steps = self._parts(x)
+        p = self.pool(pooled, 1)
+        clip = self.fc_cls(self.dropout(p))
+        s = steps.reshape(steps.shape[0], steps.shape[1], -1)  # (B, C, T[, 1, 1]) → (B, C, T)
+        context = p[:, :, None].expand(-1, -1, s.shape[2])
+        return clip, self.step_net(torch.cat([s, context], dim=1)).transpose(1, 2)
+
+    def step_loss(self, step_logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The clip loss (its pos_weight) over every step of (B, T, K) logits and targets."""
+        k = step_logits.shape[-1]
+        loss = self.loss_cls(step_logits.reshape(-1, k), target.reshape(-1, k).to(step_logits))
+        return self.step_loss_weight * loss
