@@ -84,8 +84,9 @@ def prepare(root: Path, out: Path, stride_sec: float | None = None) -> None:
     from ethoclip.cli.prepare import run_prepare
     from ethoclip.dataset import PlanOptions, PrepareOptions
 
-    if not (out / "manifest.jsonl").is_file():
-        run_prepare(str(root), out, PrepareOptions(plan=PlanOptions(stride_sec=stride_sec)))
+    # Always: prepare reuses every clip whose recipe is unchanged (seconds), and the manifest
+    # is then the current ethoclip's (per-step segments included).
+    run_prepare(str(root), out, PrepareOptions(plan=PlanOptions(stride_sec=stride_sec)))
 
 
 def train_default(
