@@ -283,12 +283,16 @@ def _train(data: Path, work: Path) -> Path:
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="config new picks a GPU model there")
 def test_training_keeps_per_step_thresholds_and_predict_uses_them(
-    demo_dataset: Path, demo_root: Path, tmp_path: Path
+    demo_dataset: Path, demo_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from ethoclip.engine import read_checkpoint
     from ethoclip.inference import load_model
 
     ckpt = _train(demo_dataset, tmp_path / "dense")
+    said = capsys.readouterr().out
+    assert (
+        "per-step targets from the manifest's segments: 38 of 38 training clips, 17 of 17" in said
+    )
     meta = read_checkpoint(ckpt)["ethoclip"]
     assert len(meta["step_thresholds"]) == 6
     assert 0 <= meta["metrics"]["step_mean_average_precision"] <= 1
@@ -309,6 +313,7 @@ def test_training_keeps_per_step_thresholds_and_predict_uses_them(
     ]
     (older / "manifest.jsonl").write_text("\n".join(stripped) + "\n")
     ckpt = _train(older, tmp_path / "clip_only")
+    assert "per-step targets: none (the clips' manifest has no segments" in capsys.readouterr().out
     assert "step_thresholds" not in read_checkpoint(ckpt)["ethoclip"]
     summary = predict(load_model(str(ckpt), device="cpu"), str(ckpt), [str(video)], options)[0]
     assert summary.summary is not None and summary.summary["bouts_from"] == "window scores"

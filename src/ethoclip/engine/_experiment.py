@@ -248,6 +248,8 @@ def build_experiment(cfg: Config, settings: Settings, *, reinit_head: bool = Fal
         notes += load_weights(
             model, settings.load_from, reinit_head=reinit_head, classes=train_set.class_names
         )[1:]
+    if model.dense:
+        notes.append(_step_note(train_set, val_loader.dataset if val_loader else None))
     evaluator = settings.evaluator
     evaluator.names_for(train_set.multi_label)  # refuses top-k on multi-label data now
     eval_set = val_loader.dataset if val_loader is not None else train_set
@@ -271,6 +273,24 @@ def build_experiment(cfg: Config, settings: Settings, *, reinit_head: bool = Fal
         train_set.multi_label,
         preprocessing,
         notes,
+    )
+
+
+def _step_note(train_set: ClipSamples, val_set: Any) -> str:
+    """What a dense model (StepHead) learns its per-step scores from, said before training."""
+    known = sum(s.segments is not None for s in train_set.samples)
+    total = len(train_set.samples)
+    if known == 0:
+        return (
+            "per-step targets: none (the clips' manifest has no segments: an older prepare, or "
+            "no manifest beside the list); the model learns clip labels only and predict finds "
+            "bouts on window scores: run 'ethoclip prepare' again for per-step training"
+        )
+    val = getattr(val_set, "samples", None) or []
+    val_known = sum(s.segments is not None for s in val)
+    return (
+        f"per-step targets from the manifest's segments: {known} of {total} training clips, "
+        f"{val_known} of {len(val)} validation clips (per-step thresholds are chosen on those)"
     )
 
 
