@@ -90,7 +90,12 @@ def prepare(root: Path, out: Path, stride_sec: float | None = None) -> None:
 
 
 def train_default(
-    data: Path, work: Path, model: str | None, options: list[str], short_side: int | None
+    data: Path,
+    work: Path,
+    model: str | None,
+    options: list[str],
+    short_side: int | None,
+    clips_seen: int | None = None,
 ) -> tuple[Path, float, float, str]:
     """config new (default model) → train. (best checkpoint, CPU s, wall s, model name)"""
     from ethoclip.config import Config
@@ -98,6 +103,13 @@ def train_default(
     from ethoclip.engine import TrainOptions, train
 
     name = model or default_model()
+    if clips_seen is not None:  # ablation: another schedule length for the family
+        import dataclasses
+
+        from ethoclip.config import _new
+
+        family = dataclasses.replace(_new.MODEL_FAMILIES[name], clips_seen=clips_seen)
+        _new.MODEL_FAMILIES[name] = family
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -389,6 +401,9 @@ def main() -> None:
     parser.add_argument("--cfg-options", nargs="+", default=[], metavar="KEY=VALUE")
     parser.add_argument("--short-side", type=int, help="the model's input size (ablation)")
     parser.add_argument(
+        "--clips-seen", type=int, help="clips shown in all, for config new's epochs (ablation)"
+    )
+    parser.add_argument(
         "--stride-sec", type=float, help="prepare's --stride-sec (default: its default, 4 s)"
     )
     parser.add_argument("--baseline-only", action="store_true")
@@ -437,7 +452,7 @@ def main() -> None:
 
             run = args.work / f"{name}_{args.tag}"
             checkpoint, cpu, wall, model = train_default(
-                data, run / "work", args.model, args.cfg_options, args.short_side
+                data, run / "work", args.model, args.cfg_options, args.short_side, args.clips_seen
             )
             metrics = evaluate(checkpoint, out=run / "eval", batch_size=8, workers=0, device="cpu")
             row.update(

@@ -179,6 +179,27 @@ def test_the_dense_model_scores_every_step_and_adds_the_per_step_loss() -> None:
     assert model.backbone.cnn.features[0].weight.grad is not None  # the CNN learns from steps
 
 
+def test_the_step_loss_options() -> None:
+    """``step_pos_weight``: the clip loss's pos_weight at every step, or plain BCE;
+    ``from_clip``: step logits = the step network's + the clip's."""
+    torch.manual_seed(0)
+    pos = {"type": "BCELossWithLogits", "pos_weight": [4.0, 1.0, 9.0]}
+    logits, target = torch.randn(2, 5, 3), (torch.rand(2, 5, 3) > 0.5).float()
+    weighted = _dense_model(loss_cls=pos).cls_head
+    plain = _dense_model(loss_cls=pos, step_pos_weight=False).cls_head
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    flat = logits.reshape(-1, 3), target.reshape(-1, 3)
+    assert torch.allclose(plain.step_loss(logits, target), bce(*flat))
+    expected = bce(*flat, pos_weight=torch.tensor([4.0, 1.0, 9.0]))
+    assert torch.allclose(weighted.step_loss(logits, target), expected)
+    model = _dense_model(from_clip=True).eval()
+    clips = torch.randint(0, 255, (2, 1, 3, 8, 32, 32), dtype=torch.uint8)
+    clip, steps = model.run_steps(clips)
+    model.cls_head.from_clip = False
+    _, alone = model.run_steps(clips)
+    assert torch.allclose(steps, alone + clip[:, :, None, :])
+
+
 def test_the_step_parts_must_go_together() -> None:
     cfg = Config.fromfile(HYBRID)
     plain = dict(cfg.model, cls_head=dict(cfg.model.cls_head, type="I3DHead"))
