@@ -283,6 +283,10 @@ def test_per_step_scores_give_bout_edges_to_a_frame(tmp_path: Path) -> None:
     for label, [(start, end)] in truth.items():
         assert abs(got[label][0] - start) <= 1 / fps + 1e-6, (label, got[label])
         assert abs(got[label][1] - end) <= 1 / fps + 1e-6, (label, got[label])
+    # steps.csv: every frame of the video once (12 s at 10 fps), its mean over the windows.
+    rows = (tmp_path / "p" / "v" / "steps.csv").read_text().splitlines()
+    assert rows[0] == "time,a,b" and len(rows) == 1 + 12 * fps
+    assert rows[1 + 25] == "2.500,1.0000,0.0000" and rows[1 + 30] == "3.000,0.0000,0.0000"
     options = PredictOptions(out=tmp_path / "w", bouts=BoutOptions(min_bout_sec=0.5))
     windows = predict(model(False), "oracle", [str(video)], options)[0].summary
     assert windows is not None and windows["bouts_from"] == "window scores"

@@ -17,7 +17,10 @@ What the clip labels allow: a behaviour of length L ≥ ½ window labels exactly
 whose centres lie in it, so its edges can be found to the stride's interpolation; a shorter one
 labels the windows that hold all of it, centres in [end − ½ window, start + ½ window] (length
 window − L), so even a perfect clip classifier reports it that wide. Finer edges for short
-behaviours need per-step supervision, not a finer stride.
+behaviours need per-step supervision, not a finer stride: a per-step model (``StepHead``)
+gives a score per sampled frame, and ``predict`` runs this same rule on those scores stitched
+over the windows (each step a "window" of length 0 centred on its frame), with the per-step
+thresholds validation chose; its edges are then the frames'.
 """
 
 from __future__ import annotations

@@ -40,6 +40,17 @@ def timeline_csv(scored: Scored, classes: Sequence[str]) -> str:
     return out.getvalue()
 
 
+def steps_csv(times: np.ndarray, values: np.ndarray, classes: Sequence[str]) -> str:
+    """A dense model's per-step scores: one row per frame time any window scored (the mean
+    over the windows that hold it), one column per class."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["time", *classes])
+    for time, row in zip(times.tolist(), values.tolist(), strict=True):
+        writer.writerow([f"{time:.3f}", *(f"{v:.4f}" for v in row)])
+    return out.getvalue()
+
+
 def bouts_csv(bouts: Sequence[Bout]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -19,6 +19,7 @@ from ._bouts import BoutOptions, find_bouts, guarded_thresholds, smoothed
 from ._export import (
     bouts_csv,
     ethogram,
+    steps_csv,
     summary_json,
     timeline_csv,
     via_project,
@@ -136,6 +137,8 @@ def predict_video(
     if folder is not None and timeline:
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(folder / "timeline.csv", timeline_csv(scored, model.classes))
+        if per_step is not None:
+            write_atomic(folder / "steps.csv", steps_csv(*per_step, model.classes))
         write_atomic(folder / "bouts.csv", bouts_csv(bouts))
         ethogram(scored, bouts, model.classes, folder / "ethogram.png", learned=learned)
         if options.render:
