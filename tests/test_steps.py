@@ -145,6 +145,26 @@ def test_the_list_dataset_takes_each_clips_segments_from_the_manifest_beside_it(
     assert batch["frame_label"][0].abs().sum() == 0
 
 
+def test_per_step_thresholds_stay_near_the_extent_level() -> None:
+    """Class 0 is on at 8 of 10 frames and scored 0.05–0.14 everywhere (not separated): its
+    best-F1 cut marks all frames (F1 = 2·0.8/1.8 = 0.89), far below ½, and is held at 0.3.
+    Class 1 is separated (positives 0.8–0.9, negatives 0.1–0.3): its cut, halfway between
+    0.3 and 0.8 = 0.55, stays."""
+    from ethoclip.evaluation import best_f1_thresholds, step_thresholds
+
+    labels = torch.tensor([[1, 1]] * 4 + [[1, 0]] * 4 + [[0, 0]] * 2).float()
+    scores = torch.stack(
+        [
+            torch.linspace(0.05, 0.14, 10),
+            torch.tensor([0.8, 0.85, 0.9, 0.82, 0.1, 0.2, 0.3, 0.15, 0.25, 0.12]),
+        ],
+        dim=1,
+    )
+    raw = best_f1_thresholds(scores, labels)
+    assert raw[0] < 0.06 and raw[1] == pytest.approx(0.55)
+    assert step_thresholds(scores, labels) == [0.3, pytest.approx(0.55)]
+
+
 # -- the model ------------------------------------------------------------------------------
 
 

@@ -13,7 +13,12 @@ import torch
 import torch.distributed as dist
 
 from ..errors import EthoclipError
-from ..evaluation import best_f1_thresholds, class_evidence, mean_average_precision
+from ..evaluation import (
+    best_f1_thresholds,
+    class_evidence,
+    mean_average_precision,
+    step_thresholds,
+)
 from ..inference._loader import gather_scores
 from ..models import BaseRecognizer
 from ..registry import PARAM_SCHEDULERS
@@ -131,7 +136,7 @@ class RecognizerModule(pl.LightningModule):
         columns = (torch.cat(column) for column in zip(*steps, strict=True))
         _, scores, targets = gather_scores(*columns)
         scores, targets = scores.reshape(-1, num_classes), targets.reshape(-1, num_classes)
-        self.meta["step_thresholds"] = best_f1_thresholds(scores, targets)
+        self.meta["step_thresholds"] = step_thresholds(scores, targets)
         return {"step_mean_average_precision": mean_average_precision(scores, targets)}
 
     def configure_optimizers(self) -> Any:

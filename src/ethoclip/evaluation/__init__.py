@@ -11,6 +11,7 @@ from ._metrics import (
     mean_average_precision,
     mmit_mean_average_precision,
     report,
+    step_thresholds,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "mean_average_precision",
     "mmit_mean_average_precision",
     "report",
+    "step_thresholds",
 ]

@@ -96,6 +96,20 @@ def best_f1_thresholds(scores: torch.Tensor, labels: torch.Tensor) -> list[float
     return thresholds
 
 
+# Per-step thresholds stay this close to ½, the level a per-step bout's extent is drawn at: a
+# best-F1 cut further out says validation's frames did not separate the class (a common class
+# scored low everywhere gets a cut near 0 and would be on for all of a video; the behaviour
+# zoo's insect_leaf: walk at 0.09).
+STEP_THRESHOLD_RANGE = (0.3, 0.7)
+
+
+def step_thresholds(scores: torch.Tensor, labels: torch.Tensor) -> list[float]:
+    """Per-step thresholds: ``best_f1_thresholds`` over every validation frame (rows), held
+    within ``STEP_THRESHOLD_RANGE``."""
+    low, high = STEP_THRESHOLD_RANGE
+    return [min(max(t, low), high) for t in best_f1_thresholds(scores, labels)]
+
+
 def class_evidence(
     scores: torch.Tensor,
     labels: torch.Tensor,
