@@ -78,9 +78,10 @@ def test_config_new_defaults_to_the_cpu_model_with_class_weights(
     cfg = Config.fromfile(out)
     assert check_config(cfg.to_dict()) == []
     if default_model() == "hybrid":
-        assert cfg.model.backbone.type == "HybridNet"
+        assert cfg.model.backbone.type == "HybridNet" and cfg.model.backbone.steps is True
+        assert cfg.model.cls_head.type == "StepHead"
         resize = next(t for t in cfg.train_pipeline if t.type == "Resize")
-        assert tuple(resize.scale) == (-1, 64)  # the CNN's input size
+        assert tuple(resize.scale) == (-1, 96)  # the CNN's input size
     dataset = load_dataset(demo_dataset)
     train = dataset.split("train")
     counts = [sum(i in r.label_ids for r in train) for i in range(dataset.num_classes)]

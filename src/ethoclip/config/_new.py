@@ -38,9 +38,12 @@ MODEL_FAMILIES = {
     "motionnet": ModelFamily(
         "motionnet", "3d", 16, 96, None, 8, 2e-3, False, "MotionNet: motion-aware CNN, CPU", 1200
     ),
-    # tiny3d beside the clip's motion/foreground statistics (models/backbones/hybrid.py).
+    # tiny3d beside the clip's motion/foreground statistics, taught per step too
+    # (models/backbones/hybrid.py, models/heads/step.py). 96 px rather than 64: a small animal
+    # keeps its shape (fish_tank's per-step bouts found: 10 → 17 of 32), for ~6 instead of ~3
+    # CPU minutes of training (docs/benchmarks.md, "Per-step supervision").
     "hybrid": ModelFamily(
-        "hybrid", "3d", 24, 64, None, 8, 3e-3, False, "TinyVideoNet + clip statistics, CPU"
+        "hybrid", "3d", 24, 96, None, 8, 3e-3, False, "TinyVideoNet + clip statistics, CPU"
     ),
     "tsn_r18": ModelFamily("tsn_r18", "2d", 8, 128, 112, 8, 1e-4, True, "TSN, ResNet-18"),
     "tsn_r50": ModelFamily("tsn_r50", "2d", 8, 256, 224, 8, 1e-4, True, "TSN, ResNet-50"),
