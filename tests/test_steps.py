@@ -185,7 +185,13 @@ def test_the_dense_model_scores_every_step_and_adds_the_per_step_loss() -> None:
     frames[1, :, 1] = 1
     clip_scores, steps = model.step_scores(clips)
     assert clip_scores.shape == (2, 3) and steps.shape == (2, 12, 3)
-    assert torch.allclose(clip_scores, model.scores(clips))  # the clip scores are unchanged
+    assert torch.allclose(clip_scores, model.scores(clips))
+    # The clip's scores: the share of its frames each behaviour is on, as the steps say.
+    assert torch.allclose(clip_scores, steps.mean(1))
+    model.cls_head.clip_score = "clip"  # or the clip logits' probabilities (I3DHead's)
+    clip_logits, _ = model.run_steps(clips)
+    assert torch.allclose(model.scores(clips), torch.sigmoid(clip_logits[:, 0]))
+    model.cls_head.clip_score = "steps"
     clip_only = model.loss(clips, target)
     none_known = model.loss(clips, target, frames, torch.tensor([False, False]))
     assert torch.equal(clip_only, none_known)
@@ -223,7 +229,7 @@ def test_the_step_loss_options() -> None:
 def test_the_step_parts_must_go_together() -> None:
     cfg = Config.fromfile(HYBRID)
     plain = dict(cfg.model, cls_head=dict(cfg.model.cls_head, type="I3DHead"))
-    for key in ("hidden", "kernel_size", "step_loss_weight"):
+    for key in ("hidden", "kernel_size", "step_loss_weight", "clip_score"):
         plain["cls_head"].pop(key)
     with pytest.raises(ConfigError, match=r"cls_head: I3DHead and a backbone with per-step"):
         build_recognizer(plain, num_classes=3, multi_label=True)

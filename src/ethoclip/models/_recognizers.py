@@ -186,20 +186,34 @@ class BaseRecognizer(nn.Module):
         return loss
 
     def step_scores(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """uint8 batch → clip probabilities (N, K) and, for a dense model scoring one view,
-        per-step probabilities (N, T, K) (None otherwise: several views are several clips or
-        crops, whose steps are not one timeline)."""
-        if not self.dense or inputs.shape[1] != 1:
+        """uint8 batch → clip probabilities (N, K) (``scores``) and, for a dense model scoring
+        one view, per-step probabilities (N, T, K) (None otherwise: several views are several
+        clips or crops, whose steps are not one timeline)."""
+        if not self.dense:
             return self.scores(inputs), None
         clip, steps = self.run_steps(inputs)
-        return self.cls_head.scores(clip), self.cls_head.probabilities(steps[:, 0])
+        probabilities = self.cls_head.probabilities(steps)  # (N, V, T, K)
+        per_step = probabilities[:, 0] if inputs.shape[1] == 1 else None
+        return self._dense_clip_scores(clip, probabilities), per_step
+
+    def _dense_clip_scores(self, clip: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        """A dense head's clip scores by its ``clip_score`` rule: ``'steps'``, the share of the
+        clip's frames the behaviour is on, as the per-step scores estimate it (their mean;
+        ``prepare`` labels a clip by that share), averaged over views; ``'clip'``, the clip
+        logits' probabilities (``I3DHead``'s)."""
+        if getattr(self.cls_head, "clip_score", "clip") == "steps":
+            return steps.mean(dim=2).mean(dim=1)
+        return self.cls_head.scores(clip)
 
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:
         """Scores per sample: probabilities (sigmoid or softmax) with ``average_clips='prob'``."""
         return self.cls_head.average_views(self.logits(inputs))
 
     def scores(self, inputs: torch.Tensor) -> torch.Tensor:
-        """uint8 batch → probabilities (N, K) by the head's rule (``cls_head.scores``)."""
+        """uint8 batch → probabilities (N, K) by the head's rule (``cls_head.scores``; a dense
+        head's ``clip_score``)."""
+        if self.dense:
+            return self.step_scores(inputs)[0]
         return self.cls_head.scores(self.logits(inputs))
 
 

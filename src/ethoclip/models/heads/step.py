@@ -8,9 +8,12 @@ temporal convolution over the backbone's per-step features (with the clip's pool
 beside every step, for context) gives (T, K) logits, trained with the clip loss on the
 frame-level targets. Prediction stitches those per-step scores over the windows of a video.
 
-The clip logits are ``I3DHead``'s (pool, dropout, linear over the pooled features), so clip
-metrics, ``test`` and top-k mean what they always did. The backbone must give ``(pooled,
-steps)``: ``HybridNet(steps=True)``.
+The clip logits are ``I3DHead``'s (pool, dropout, linear over the pooled features), trained on
+the clip labels beside the per-step loss. The clip's scores are by default the mean of its
+per-step probabilities (``clip_score='steps'``): ``prepare`` labels a clip with a behaviour
+that covers half of it, and that mean is the model's estimate of the share covered (on the
+behaviour zoo it ranked validation clips better than the clip logits on 4 projects of 4; see
+docs/benchmarks.md). The backbone must give ``(pooled, steps)``: ``HybridNet(steps=True)``.
 """
 
 from __future__ import annotations
@@ -33,7 +36,11 @@ class StepHead(BaseHead):
     the per-step thresholds chosen on validation); ``from_clip``: each step's logits start from
     the clip's (the step network then says where in the clip, not what). Both defaults were
     measured on the behaviour zoo: off/on found 17 and on/on 22 bouts where on/off found 30
-    (docs/benchmarks.md, "Per-step supervision")."""
+    (docs/benchmarks.md, "Per-step supervision"). ``clip_score``: what the clip's scores
+    (validation, ``test``, top-k, the clip thresholds) are: ``'steps'``, the mean of its
+    per-step probabilities (the share of the clip the behaviour is on, which is how
+    ``prepare`` labels clips), or ``'clip'``, the clip logits' probabilities. The clip logits
+    are trained either way (their loss shapes the shared features)."""
 
     dense = True
 
@@ -47,6 +54,7 @@ class StepHead(BaseHead):
         step_loss_weight: float = 1.0,
         step_pos_weight: bool = True,
         from_clip: bool = False,
+        clip_score: str = "steps",
         dropout_ratio: float = 0.2,
         init_std: float = 0.01,
         **kwargs: Any,
@@ -72,6 +80,9 @@ class StepHead(BaseHead):
             raise config_error("step_loss_weight", f"must be ≥ 0 (got {step_loss_weight!r})")
         self.step_channels, self.step_loss_weight = step_channels, step_loss_weight
         self.step_pos_weight, self.from_clip = bool(step_pos_weight), bool(from_clip)
+        if clip_score not in ("steps", "clip"):
+            raise config_error("clip_score", f"must be 'steps' or 'clip' (got {clip_score!r})")
+        self.clip_score = clip_score
         pad = kernel_size // 2
         self.step_net = nn.Sequential(
             nn.Conv1d(step_channels + in_channels, hidden, kernel_size, padding=pad, bias=False),

@@ -9,7 +9,7 @@ model = dict(
     backbone=dict(type='HybridNet', widths=(16, 32, 64, 128), cnn_dropout=0.0, branch_drop=0.0,
                   steps=True),
     cls_head=dict(type='StepHead', num_classes=None, dropout_ratio=0.2, init_std=0.01,
-                  hidden=64, kernel_size=5, step_loss_weight=1.0,
+                  hidden=64, kernel_size=5, step_loss_weight=1.0, clip_score='steps',
                   average_clips='prob'),  # num_classes and the loss: from the data
     data_preprocessor=dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], format_shape='NCTHW'))
