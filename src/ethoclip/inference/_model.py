@@ -89,31 +89,31 @@ class WindowPipeline:
         if not any(isinstance(t, VideoDecode) for t in self.compose.transforms):
             raise ConfigError("the test pipeline has no decode step (DecordDecode/PyAVDecode)")
 
-    def positions(self, total_frames: int) -> np.ndarray:
-        """Which of a window's ``total_frames`` frames the model's input holds, in order (the
-        test pipeline's sampling is deterministic)."""
+    def _sampled(self, total_frames: int) -> tuple[dict[str, Any], int]:
+        """The pipeline run up to its decode step over a window of ``total_frames`` frames:
+        the results so far and the index of the decode step."""
         results: dict[str, Any] = {
             "total_frames": total_frames,
             "start_index": 0,
             "label": -1,
             "modality": "RGB",
         }
-        for transform in self.compose.transforms:
-            if isinstance(transform, VideoInit):
-                continue
+        for index, transform in enumerate(self.compose.transforms):
             if isinstance(transform, VideoDecode):
-                break
-            results = transform(results)
+                return results, index
+            if not isinstance(transform, VideoInit):
+                results = transform(results)
+        raise ConfigError("the test pipeline has no decode step (DecordDecode/PyAVDecode)")
+
+    def positions(self, total_frames: int) -> np.ndarray:
+        """Which of a window's ``total_frames`` frames the model's input holds, in order (the
+        test pipeline's sampling is deterministic)."""
+        results, _ = self._sampled(total_frames)
         return np.asarray(results["frame_inds"], dtype=np.int64).reshape(-1)
 
     def __call__(self, frames: np.ndarray) -> torch.Tensor:
-        results: dict[str, Any] = {
-            "total_frames": len(frames),
-            "start_index": 0,
-            "label": -1,
-            "modality": "RGB",
-        }
-        for transform in self.compose.transforms:
+        results, decode = self._sampled(len(frames))
+        for transform in self.compose.transforms[decode:]:
             if isinstance(transform, VideoInit):
                 continue
             if isinstance(transform, VideoDecode):
