@@ -368,3 +368,16 @@ def test_training_keeps_per_step_thresholds_and_predict_uses_them(
     assert "step_thresholds" not in read_checkpoint(ckpt)["ethoclip"]
     summary = predict(load_model(str(ckpt), device="cpu"), str(ckpt), [str(video)], options)[0]
     assert summary.summary is not None and summary.summary["bouts_from"] == "window scores"
+
+
+def test_a_test_pipeline_with_several_views_has_no_per_step_timeline() -> None:
+    from ethoclip.inference._model import _one_view
+
+    assert _one_view(_pipeline())
+    several = [dict(t, num_clips=3) if t["type"] == "SampleFrames" else t for t in _pipeline()]
+    assert not _one_view(several)
+    crops = [
+        dict(type="ThreeCrop", crop_size=32) if t["type"] == "CenterCrop" else t
+        for t in _pipeline()
+    ]
+    assert not _one_view(crops)

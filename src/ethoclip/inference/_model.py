@@ -183,8 +183,8 @@ def from_checkpoint(path: str, device: torch.device) -> ClipModel:
         if not _one_view(pre["test_pipeline"]):
             steps = None
             notes.append(
-                "the test pipeline samples several clips per window: bouts come from the "
-                "window scores, not the per-step ones"
+                "the test pipeline gives several views per window (clips or crops): bouts come "
+                "from the window scores, not the per-step ones"
             )
     return ClipModel(
         name=Path(path).name,

@@ -151,11 +151,6 @@ class HybridNet(nn.Module):
         if pretrained:
             load_into(self, state_dict_from(pretrained), source=pretrained)
 
-    def statistics(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C, T, H, W) → the pooled statistics (N, len(SERIES) · 4), before normalising."""
-        with torch.no_grad():  # functions of the input only: nothing to learn through them
-            return pool_series(clip_series(x, self.threshold))
-
     def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """(N, C, T, H, W) → (N, out_channels, 1, 1, 1); with ``steps``, also the per-step
         features (N, step_channels, T, 1, 1)."""
