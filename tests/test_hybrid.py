@@ -9,6 +9,7 @@ import torch
 from ethoclip.config import Config
 from ethoclip.errors import ConfigError
 from ethoclip.models import build_recognizer
+from ethoclip.models.backbones._stabilise import camera_shifts
 from ethoclip.models.backbones.hybrid import POOLS, SERIES, HybridNet, clip_series, pool_series
 
 
@@ -104,3 +105,79 @@ def test_the_shipped_hybrid_config_builds_and_trains_a_step() -> None:
     assert backbone.cnn.features[0].weight.grad is not None
     assert backbone.stats_norm.weight.grad is not None
     assert model.cls_head.fc_cls.in_features == 8 + len(SERIES) * len(POOLS)
+
+
+def _shaken(shifts: list[tuple[int, int]], size: tuple[int, int] = (48, 64)) -> torch.Tensor:
+    """Grey frames (1, T, H, W) cut from one smooth random texture, frame t showing it moved
+    down by dy and right by dx: a hand-held camera over a textured ground."""
+    torch.manual_seed(0)
+    world = nn_smooth(torch.randn(1, 1, size[0] + 24, size[1] + 24))[0, 0] * 3
+    h, w = size
+    return torch.stack([world[12 - dy : 12 - dy + h, 12 - dx : 12 - dx + w] for dy, dx in shifts])[
+        None
+    ]
+
+
+def nn_smooth(x: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.avg_pool2d(x, 3, 1, 1)
+
+
+SHAKE = [(0, 0), (1, 2), (-2, 1), (3, -1), (0, 0), (2, 2), (-1, -3), (1, 0)]
+
+
+def test_camera_shifts_are_found_to_the_pixel_and_below() -> None:
+    g = _shaken(SHAKE)
+    ref = SHAKE[len(SHAKE) // 2]
+    expected = torch.tensor([[dy - ref[0], dx - ref[1]] for dy, dx in SHAKE], dtype=torch.float32)
+    assert torch.allclose(camera_shifts(g)[0], expected, atol=0.05)
+    # A sub-pixel move (a Fourier phase ramp of 0.4 px down, 0.3 px left) on top of the shake.
+    spectrum = torch.fft.fft2(g[0, 1])
+    ky = torch.fft.fftfreq(g.shape[2])[:, None]
+    kx = torch.fft.fftfreq(g.shape[3])[None, :]
+    ramp = torch.exp(-2j * torch.pi * (ky * 0.4 + kx * -0.3))
+    moved = g.clone()
+    moved[0, 1] = torch.fft.ifft2(spectrum * ramp).real
+    found = camera_shifts(moved)[0, 1]
+    assert torch.allclose(found, expected[1] + torch.tensor([0.4, -0.3]), atol=0.15), found
+
+
+def test_stabilising_takes_the_camera_out_of_motion_and_foreground() -> None:
+    """A still textured ground filmed shaking: without compensation most of it 'moves' and is
+    'foreground'; with it, almost nothing; a square moving on it is still seen, in place."""
+    g = _shaken(SHAKE)
+    clip = g[:, None].repeat(1, 3, 1, 1, 1)
+    shaky = dict(zip(SERIES, clip_series(clip)[0], strict=True))
+    steady = dict(zip(SERIES, clip_series(clip, stabilise=True)[0], strict=True))
+    assert shaky["energy"].mean() > 0.3 and shaky["area"].mean() > 0.2
+    # What is left is the sub-pixel resampling's error (shifts found to ±0.05 px).
+    assert steady["energy"].mean() < 0.05 * shaky["energy"].mean(), steady["energy"]
+    assert steady["area"].max() == 0
+    # A bright square drawn in the world, moving 2 px right a frame: in each frame it appears
+    # where the camera puts it, and compensation brings it back to the world's coordinates.
+    world = clip.clone()
+    for t, (dy, dx) in enumerate(SHAKE):
+        y, x = 20 + dy, 10 + 2 * t + dx
+        world[:, :, t, y : y + 6, x : x + 6] = 4.0
+    s = dict(zip(SERIES, clip_series(world, stabilise=True)[0], strict=True))
+    ref_dx = SHAKE[len(SHAKE) // 2][1]
+    grid_x = 1 / (g.shape[3] - 1)
+    expected_cx = torch.tensor([(10 + 2 * t + 1 + 2.5 - ref_dx) * grid_x for t in range(7)])
+    assert torch.allclose(s["cx"], expected_cx, atol=0.02), s["cx"]
+    assert torch.allclose(s["speed"], torch.full((7,), 2 * grid_x), atol=0.01)
+
+
+def test_a_static_camera_is_left_as_it_is() -> None:
+    torch.manual_seed(1)
+    still = _shaken([(0, 0)] * 6)[:, None].repeat(1, 3, 1, 1, 1)
+    still = still + 0.05 * torch.randn_like(still)  # sensor noise, no shift
+    still[:, :, 2:, 10:16, 10:16] = 3.0  # and an animal appearing
+    assert torch.equal(clip_series(still, stabilise=True), clip_series(still))
+    # An animal moving 3 px a frame over a still ground is the animal's motion, not the camera's.
+    walking = _shaken([(0, 0)] * 6)[:, None].repeat(1, 3, 1, 1, 1)
+    for t in range(6):
+        walking[:, :, t, 15:27, 5 + 3 * t : 17 + 3 * t] = 4.0
+    assert camera_shifts(walking.mean(dim=1)).abs().max() < 0.1
+    assert torch.equal(clip_series(walking, stabilise=True), clip_series(walking))
+    net = HybridNet(widths=(4, 8), stabilise=True, steps=True)
+    pooled, steps = net.eval()(still)
+    assert pooled.shape[1] == net.out_channels and steps.shape[2] == 6

@@ -30,6 +30,7 @@ from torch import nn
 from ...registry import config_error
 from .._backbones import TinyVideoNet
 from .._weights import load_into, state_dict_from
+from ._stabilise import aligned
 
 # Per-step series (see clip_series) and the four ways each is pooled over the clip.
 SERIES = (
@@ -48,29 +49,37 @@ SERIES = (
 POOLS = ("mean", "std", "max", "min")
 
 
-def clip_series(x: torch.Tensor, threshold: float = 0.31) -> torch.Tensor:
+def clip_series(x: torch.Tensor, threshold: float = 0.31, stabilise: bool = False) -> torch.Tensor:
     """Clips (N, C, T, H, W), normalised → per-step statistics (N, len(SERIES), T - 1).
 
     ``threshold``: how far (in normalised units; 0.31 ≈ 18 grey levels at ImageNet's std) a
     pixel must be from the clip's per-pixel median to count as foreground. Each frame's mean
     grey level is subtracted first, so a global light change is neither motion nor
     foreground. Series defined per frame are averaged over consecutive pairs to align with the
-    per-step ones.
+    per-step ones. ``stabilise``: undo a moving camera's shift first (``_stabilise``), and
+    leave out the border the shifts did not see.
     """
     g = x.float().mean(dim=1)  # (N, T, H, W) grey
-    g = g - g.mean(dim=(2, 3), keepdim=True)
     _, t, h, w = g.shape
     if t < 2:
         raise config_error("clip_len", f"the statistics need 2 or more frames (got {t})")
+    seen = None
+    if stabilise:
+        g, seen = aligned(g)
+    g = g - g.mean(dim=(2, 3), keepdim=True)
     ys = torch.linspace(0, 1, h, device=g.device, dtype=g.dtype)[:, None]
     xs = torch.linspace(0, 1, w, device=g.device, dtype=g.dtype)[None, :]
     eps = 1e-3
 
     diff = (g[:, 1:] - g[:, :-1]).abs()  # (N, T-1, H, W)
-    energy = diff.mean(dim=(2, 3))
     background = g.median(dim=1, keepdim=True).values
     fg = ((g - background).abs() > threshold).to(g.dtype)  # (N, T, H, W)
-    area = fg.mean(dim=(2, 3))
+    if seen is None:
+        energy, area = diff.mean(dim=(2, 3)), fg.mean(dim=(2, 3))
+    else:  # only the pixels every aligned frame saw
+        diff, fg = diff * seen, fg * seen
+        pixels = seen.sum(dim=(2, 3)).clamp(min=1)
+        energy, area = diff.sum(dim=(2, 3)) / pixels, fg.sum(dim=(2, 3)) / pixels
     mass = fg.sum(dim=(2, 3)) + eps
     cx = (fg * xs).sum(dim=(2, 3)) / mass
     cy = (fg * ys).sum(dim=(2, 3)) / mass
@@ -109,7 +118,8 @@ class HybridNet(nn.Module):
     ``'avgmax'`` (mean and maximum, so a short event or a small animal is not averaged away).
     ``cnn_dropout``: dropout on the CNN's features; ``branch_drop``: the share of training
     clips whose whole CNN vector is zeroed. ``threshold``: the foreground threshold of
-    ``clip_series``. Outputs (N, out_channels, 1, 1, 1), which ``I3DHead`` classifies.
+    ``clip_series``; ``stabilise``: its camera-shake compensation. Outputs
+    (N, out_channels, 1, 1, 1), which ``I3DHead`` classifies.
     """
 
     def __init__(
@@ -124,6 +134,7 @@ class HybridNet(nn.Module):
         branch_drop: float = 0.0,
         threshold: float = 0.31,
         steps: bool = False,
+        stabilise: bool = False,
         pretrained: str | None = None,
     ) -> None:
         super().__init__()
@@ -137,6 +148,7 @@ class HybridNet(nn.Module):
         if not threshold > 0:
             raise config_error("threshold", f"must be > 0 (got {threshold!r})")
         self.pool, self.branch_drop, self.threshold = pool, branch_drop, threshold
+        self.stabilise = stabilise
         self.cnn = TinyVideoNet(widths, in_channels, motion) if cnn else None
         self.cnn_dropout = nn.Dropout(cnn_dropout) if cnn_dropout > 0 else nn.Identity()
         cnn_channels = 0
@@ -159,7 +171,7 @@ class HybridNet(nn.Module):
         series = None
         if self.stats_norm is not None:
             with torch.no_grad():  # functions of the input only: nothing to learn through them
-                series = clip_series(x, self.threshold)
+                series = clip_series(x, self.threshold, self.stabilise)
         if self.cnn is not None:
             f = self.cnn(x)
             pooled = f.mean(dim=(2, 3, 4))
