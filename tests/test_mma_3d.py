@@ -53,8 +53,13 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 # Eval outputs: |Δ| ≤ 1e-4 on scores (probabilities); on features and logits ≤ 1e-4 of their
 # largest value (Kaiming-initialised R50s without zero-init residuals reach features in the
-# hundreds and logits of ~10, where float32 rounding alone is ~1e-5 absolute).
+# hundreds and logits of ~10, where float32 rounding alone is ~1e-5 absolute). Features get
+# 3e-4: which CPU kernels run (their summation order) depends on the machine, and on one
+# 2-core machine i3d_nl_embedded's features (largest 7.6e3, after its non-local blocks' long
+# sums) differed from MMAction2's by 0.98, 1.3e-4 of the largest, where another machine stayed
+# under 1e-4.
 EVAL_TOL = 1e-4
+FEATURE_TOL = 3e-4
 # The training step runs in float64 on both sides: training-mode BN over 3 clips whose last
 # stage is 1×1×1 (at 32×32) magnifies float32 rounding ~1e4× — MMAction2's own float32 loss
 # moves by 1.5e-3 between 1 and 2 CPU threads. In float64 that leaves ~1e-12; per parameter,
@@ -128,7 +133,7 @@ def check_eval(art: Path, name: str, model: torch.nn.Module) -> None:
         for i, f in enumerate(feats):
             want = npy(art, f"{name}_feat{i}")
             scale = max(1.0, float(want.abs().max()))
-            assert_close(f, want, EVAL_TOL * scale, f"{name} features {i}")
+            assert_close(f, want, FEATURE_TOL * scale, f"{name} features {i}")
         logits = model.cls_head(feats[0] if len(feats) == 1 else tuple(feats))
         want = npy(art, f"{name}_logits")
         scale = max(1.0, float(want.abs().max()))
