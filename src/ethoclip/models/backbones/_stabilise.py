@@ -7,9 +7,11 @@ so the frame difference ("how much moves") and the difference from the clip's pe
 mostly translate (sway, hand shake), and over a 4 s clip the scene barely rotates or zooms, so
 one (dy, dx) per frame undoes most of it.
 
-Phase correlation whitens the cross-power spectrum, so every spatial frequency votes equally:
-the background's texture, which fills the frame, outvotes a small animal, and a global
-brightness change (a per-frame gain) changes nothing. The peak is refined to sub-pixel by a
+Phase correlation whitens the cross-power spectrum, so each spatial frequency votes by its
+phase alone (weighted by a low-pass, ``_lowpass``): the background's texture, which fills the
+frame, outvotes a small animal, and a global brightness change (a per-frame gain) changes
+nothing. On a plain ground it does not: there the animal wins (see docs/benchmarks.md), which
+is why ``stabilise`` is off by default. The peak is refined to sub-pixel by a
 parabola through it and its neighbours on each axis, and frames are moved by a Fourier phase
 ramp (an exact sub-pixel translation for a periodic image). The image is not periodic, so the
 pixels a shift wraps around, and one more for the ringing at the seam, are left out of every
