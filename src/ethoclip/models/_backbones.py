@@ -151,7 +151,9 @@ class TinyVideoNet(nn.Module):
 
     With ``motion`` (default), the frame-to-frame differences go in beside the frames: small,
     fast movements (a wagging tail) are then visible to the first layer instead of having to
-    be discovered by it, which a CPU budget of a few minutes does not allow.
+    be discovered by it, which a CPU budget of a few minutes does not allow. A
+    ``motion_mask`` (N, 1, T, H, W) given to ``forward`` keeps the differences only where it
+    is 1 (``HybridNet``: where the animal is, so sensor noise is not motion).
     """
 
     def __init__(
@@ -191,9 +193,11 @@ class TinyVideoNet(nn.Module):
         if pretrained:
             load_into(self, state_dict_from(pretrained), source=pretrained)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, motion_mask: torch.Tensor | None = None) -> torch.Tensor:
         """(B, C, T, H, W) → (B, widths[-1], T', H', W')."""
         if self.motion:
             diff = torch.diff(x, dim=2, prepend=x[:, :, :1])  # first frame: no motion
+            if motion_mask is not None:
+                diff = diff * motion_mask
             x = torch.cat([x, diff], dim=1)
         return self.features(x)

@@ -48,8 +48,20 @@ SERIES = (
 )
 POOLS = ("mean", "std", "max", "min")
 
+# Frame differences count as motion only where the animal is (a pixel unlike the clip's
+# background in either frame): elsewhere they are sensor noise, and x264 removes part of that,
+# so a training clip carries less of it than the video it was cut from. On crab_pair a 4 s
+# window's mean difference was 1.44x as large in the source video as in its CRF-20 clip, and
+# the model's `approach` (0.70 on the clip) became `chase` (0.83) at prediction. Gated, the two
+# (and a noise-free rendering) agree within 3 % (tests/test_hybrid.py).
 
-def clip_series(x: torch.Tensor, threshold: float = 0.31, stabilise: bool = False) -> torch.Tensor:
+
+def clip_series(
+    x: torch.Tensor,
+    threshold: float = 0.31,
+    stabilise: bool = False,
+    gate_motion: bool = False,
+) -> torch.Tensor:
     """Clips (N, C, T, H, W), normalised → per-step statistics (N, len(SERIES), T - 1).
 
     ``threshold``: how far (in normalised units; 0.31 ≈ 18 grey levels at ImageNet's std) a
@@ -57,7 +69,8 @@ def clip_series(x: torch.Tensor, threshold: float = 0.31, stabilise: bool = Fals
     grey level is subtracted first, so a global light change is neither motion nor
     foreground. Series defined per frame are averaged over consecutive pairs to align with the
     per-step ones. ``stabilise``: undo a moving camera's shift first (``_stabilise``), and
-    leave out the border the shifts did not see.
+    leave out the border the shifts did not see. ``gate_motion``: frame differences count
+    only where either frame is foreground (``motion_mask``), so noise is not motion.
     """
     g = x.float().mean(dim=1)  # (N, T, H, W) grey
     _, t, h, w = g.shape
@@ -72,8 +85,9 @@ def clip_series(x: torch.Tensor, threshold: float = 0.31, stabilise: bool = Fals
     eps = 1e-3
 
     diff = (g[:, 1:] - g[:, :-1]).abs()  # (N, T-1, H, W)
-    background = g.median(dim=1, keepdim=True).values
-    fg = ((g - background).abs() > threshold).to(g.dtype)  # (N, T, H, W)
+    fg = foreground(g, threshold)  # (N, T, H, W)
+    if gate_motion:
+        diff = diff * torch.maximum(fg[:, 1:], fg[:, :-1])
     if seen is None:
         energy, area = diff.mean(dim=(2, 3)), fg.mean(dim=(2, 3))
     else:  # only the pixels every aligned frame saw
@@ -102,6 +116,22 @@ def clip_series(x: torch.Tensor, threshold: float = 0.31, stabilise: bool = Fals
     darea = (area[:, 1:] - area[:, :-1]).abs()
     series = (energy, pair(area), pair(cx), pair(cy), pair(sx), pair(sy), speed, spread)
     return torch.stack([*series, mdx, mdy, darea], dim=1)
+
+
+def foreground(g: torch.Tensor, threshold: float) -> torch.Tensor:
+    """Grey frames (N, T, H, W), each less its mean → 1 where a pixel is more than
+    ``threshold`` from the clip's per-pixel median (the background), else 0."""
+    background = g.median(dim=1, keepdim=True).values
+    return ((g - background).abs() > threshold).to(g.dtype)
+
+
+def motion_mask(x: torch.Tensor, threshold: float) -> torch.Tensor:
+    """Clips (N, C, T, H, W) → (N, 1, T, H, W): 1 where frame t or frame t − 1 is foreground
+    (frame 0: frame 0), the pixels whose frame difference is the animal's."""
+    g = x.float().mean(dim=1)
+    fg = foreground(g - g.mean(dim=(2, 3), keepdim=True), threshold)
+    pair = torch.cat([fg[:, :1], torch.maximum(fg[:, 1:], fg[:, :-1])], dim=1)
+    return pair[:, None].to(x.dtype)
 
 
 def pool_series(series: torch.Tensor) -> torch.Tensor:
@@ -135,6 +165,9 @@ class HybridNet(nn.Module):
         threshold: float = 0.31,
         steps: bool = False,
         stabilise: bool = False,
+        # Off unless the config says so: a checkpoint trained before the gate existed was
+        # trained without it and must be built as it was trained.
+        gate_motion: bool = False,
         pretrained: str | None = None,
     ) -> None:
         super().__init__()
@@ -147,6 +180,7 @@ class HybridNet(nn.Module):
                 raise config_error(name, f"must be in [0, 1) (got {value!r})")
         if not threshold > 0:
             raise config_error("threshold", f"must be > 0 (got {threshold!r})")
+        self.gate_motion = bool(gate_motion)
         self.pool, self.branch_drop, self.threshold = pool, branch_drop, threshold
         self.stabilise = stabilise
         self.cnn = TinyVideoNet(widths, in_channels, motion) if cnn else None
@@ -171,9 +205,13 @@ class HybridNet(nn.Module):
         series = None
         if self.stats_norm is not None:
             with torch.no_grad():  # functions of the input only: nothing to learn through them
-                series = clip_series(x, self.threshold, self.stabilise)
+                series = clip_series(x, self.threshold, self.stabilise, self.gate_motion)
         if self.cnn is not None:
-            f = self.cnn(x)
+            mask = None
+            if self.gate_motion and self.cnn.motion:
+                with torch.no_grad():
+                    mask = motion_mask(x, self.threshold)
+            f = self.cnn(x, motion_mask=mask)
             pooled = f.mean(dim=(2, 3, 4))
             per_step = f.mean(dim=(3, 4))
             if self.pool == "avgmax":
