@@ -87,6 +87,7 @@ def test_each_clip_holds_exactly_its_window(demo_root: Path, dataset: Path) -> N
     assert {tuple(e.labels) for e in entries} >= {("sit", "wag"), ("run",)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stream", ["1", "best"])
 def test_second_stream_drops_windows_before_it_starts(
     demo_root: Path, tmp_path: Path, stream: str
@@ -290,6 +291,7 @@ def test_bad_options_are_all_reported(demo_root: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_kill_and_rerun_gives_the_clean_dataset(
     demo_root: Path, dataset: Path, tmp_path: Path
 ) -> None:

@@ -346,6 +346,7 @@ def test_single_label_training_reports_top_k(
     assert (tmp_path / "eval" / "confusion.png").is_file()
 
 
+@pytest.mark.slow
 def test_two_process_ddp_on_cpu(tiny: Path, tmp_path: Path) -> None:
     """Lightning's DDP with gloo: same checkpoint format, metrics over the whole val set."""
     work = tmp_path / "ddp"

@@ -332,6 +332,7 @@ def _train(data: Path, work: Path) -> Path:
     return next(work.glob("best_*.ckpt"))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="config new picks a GPU model there")
 def test_training_keeps_per_step_thresholds_and_predict_uses_them(
     demo_dataset: Path, demo_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
