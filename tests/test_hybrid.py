@@ -179,6 +179,13 @@ def test_stabilising_takes_the_camera_out_of_motion_and_foreground() -> None:
     expected_cx = torch.tensor([(10 + 2 * t + 1 + 1 - ref_dx) * grid_x for t in range(7)])
     assert torch.allclose(s["cx"], expected_cx, atol=0.02), s["cx"]
     assert torch.allclose(s["speed"], torch.full((7,), 2 * grid_x), atol=0.01)
+    # The CNN's motion gate: unaligned, the shaking ground is 'foreground' almost everywhere;
+    # aligned, only the animal (9 px a frame, 18 over a pair) and nothing of the ground.
+    shaky_mask = motion_mask(world, 0.31)
+    steady_mask = motion_mask(world, 0.31, stabilise=True)
+    assert float(shaky_mask.mean()) > 0.2
+    per_frame = steady_mask[0, 0].sum(dim=(1, 2))
+    assert float(per_frame.max()) <= 2 * 9 and float(per_frame[1:].min()) >= 9, per_frame
 
 
 def test_a_static_camera_is_left_as_it_is() -> None:

@@ -125,12 +125,19 @@ def foreground(g: torch.Tensor, threshold: float) -> torch.Tensor:
     return ((g - background).abs() > threshold).to(g.dtype)
 
 
-def motion_mask(x: torch.Tensor, threshold: float) -> torch.Tensor:
+def motion_mask(x: torch.Tensor, threshold: float, stabilise: bool = False) -> torch.Tensor:
     """Clips (N, C, T, H, W) → (N, 1, T, H, W): 1 where frame t or frame t − 1 is foreground
-    (frame 0: frame 0), the pixels whose frame difference is the animal's."""
+    (frame 0: frame 0), the pixels whose frame difference is the animal's. ``stabilise``: the
+    foreground is found on the frames moved onto the middle one (``_stabilise``), so a moving
+    textured ground is background, and the border the shifts did not see is left out."""
     g = x.float().mean(dim=1)
+    seen = None
+    if stabilise:
+        g, seen = aligned(g)
     fg = foreground(g - g.mean(dim=(2, 3), keepdim=True), threshold)
     pair = torch.cat([fg[:, :1], torch.maximum(fg[:, 1:], fg[:, :-1])], dim=1)
+    if seen is not None:
+        pair = pair * seen
     return pair[:, None].to(x.dtype)
 
 
@@ -210,7 +217,7 @@ class HybridNet(nn.Module):
             mask = None
             if self.gate_motion and self.cnn.motion:
                 with torch.no_grad():
-                    mask = motion_mask(x, self.threshold)
+                    mask = motion_mask(x, self.threshold, self.stabilise)
             f = self.cnn(x, motion_mask=mask)
             pooled = f.mean(dim=(2, 3, 4))
             per_step = f.mean(dim=(3, 4))
