@@ -310,19 +310,20 @@ def clip_source_gap(checkpoint: Path, data: Path, root: Path) -> dict[str, float
     score = model.score_steps or (lambda b: (model.score(b), None))  # type: ignore[return-value]
     diffs, flips = [], 0
 
-    def window(path: Path, start: float, size: tuple[int, int] | None) -> np.ndarray:
+    def window(path: Path, start: float, frames: int, fps: Fraction, size: Any) -> np.ndarray:
+        """The window's frames by the clip rule (``window_frame_indices``), as predict reads."""
         with VideoReader(path, upright=True) as reader:
-            idx = window_frame_indices(
-                reader.info.pts, start, record.num_frames, Fraction(record.fps_exact)
-            )
+            idx = window_frame_indices(reader.info.pts, start, frames, fps)
             idx = np.clip(idx, 0, len(reader.info.pts) - 1)
             got = dict(reader.iter_frames(np.unique(idx), size=size))
         return np.stack([got[int(i)] for i in idx])
 
     for record in val:
-        clip = window(data / record.clip, 0.0, None)
+        fps = Fraction(record.fps_exact)
+        clip = window(data / record.clip, 0.0, record.num_frames, fps, None)
+        size = (clip.shape[2], clip.shape[1])
         source = window(
-            root / record.source_video, record.source_start, (clip.shape[2], clip.shape[1])
+            root / record.source_video, record.source_start, record.num_frames, fps, size
         )
         a, b = (score(model.prepare(f)[None])[0][0] for f in (clip, source))
         diffs.append(float((a - b).abs().mean()))

@@ -53,7 +53,8 @@ POOLS = ("mean", "std", "max", "min")
 # so a training clip carries less of it than the video it was cut from. On crab_pair a 4 s
 # window's mean difference was 1.44x as large in the source video as in its CRF-20 clip, and
 # the model's `approach` (0.70 on the clip) became `chase` (0.83) at prediction. Gated, the two
-# (and a noise-free rendering) agree within 3 % (tests/test_hybrid.py).
+# agreed within 2 %, as the source, its clip and a noise-free rendering do in
+# tests/test_hybrid.py.
 
 
 def clip_series(
@@ -72,22 +73,47 @@ def clip_series(
     leave out the border the shifts did not see. ``gate_motion``: frame differences count
     only where either frame is foreground (``motion_mask``), so noise is not motion.
     """
-    g = x.float().mean(dim=1)  # (N, T, H, W) grey
-    _, t, h, w = g.shape
-    if t < 2:
-        raise config_error("clip_len", f"the statistics need 2 or more frames (got {t})")
+    g, seen = grey_frames(x, stabilise)
+    return series_of(g, foreground(g, threshold), seen, gate_motion)
+
+
+def grey_frames(x: torch.Tensor, stabilise: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Clips (N, C, T, H, W) → grey frames (N, T, H, W), each less its mean brightness, and
+    the mask of pixels every frame saw (``stabilise``: moved onto the middle frame; None when
+    nothing was moved)."""
+    g = x.float().mean(dim=1)
+    if g.shape[1] < 2:
+        raise config_error("clip_len", f"the statistics need 2 or more frames (got {g.shape[1]})")
     seen = None
     if stabilise:
         g, seen = aligned(g)
-    g = g - g.mean(dim=(2, 3), keepdim=True)
+    return g - g.mean(dim=(2, 3), keepdim=True), seen
+
+
+def foreground(g: torch.Tensor, threshold: float) -> torch.Tensor:
+    """Grey frames (N, T, H, W), each less its mean → 1 where a pixel is more than
+    ``threshold`` from the clip's per-pixel median (the background), else 0."""
+    background = g.median(dim=1, keepdim=True).values
+    return ((g - background).abs() > threshold).to(g.dtype)
+
+
+def _pairs(fg: torch.Tensor) -> torch.Tensor:
+    """(N, T, H, W) foreground → (N, T - 1, H, W): foreground in frame t or frame t + 1."""
+    return torch.maximum(fg[:, 1:], fg[:, :-1])
+
+
+def series_of(
+    g: torch.Tensor, fg: torch.Tensor, seen: torch.Tensor | None, gate_motion: bool
+) -> torch.Tensor:
+    """``clip_series`` from its grey frames, their foreground and the seen mask."""
+    _, _, h, w = g.shape
     ys = torch.linspace(0, 1, h, device=g.device, dtype=g.dtype)[:, None]
     xs = torch.linspace(0, 1, w, device=g.device, dtype=g.dtype)[None, :]
     eps = 1e-3
 
     diff = (g[:, 1:] - g[:, :-1]).abs()  # (N, T-1, H, W)
-    fg = foreground(g, threshold)  # (N, T, H, W)
     if gate_motion:
-        diff = diff * torch.maximum(fg[:, 1:], fg[:, :-1])
+        diff = diff * _pairs(fg)
     if seen is None:
         energy, area = diff.mean(dim=(2, 3)), fg.mean(dim=(2, 3))
     else:  # only the pixels every aligned frame saw
@@ -118,27 +144,22 @@ def clip_series(
     return torch.stack([*series, mdx, mdy, darea], dim=1)
 
 
-def foreground(g: torch.Tensor, threshold: float) -> torch.Tensor:
-    """Grey frames (N, T, H, W), each less its mean → 1 where a pixel is more than
-    ``threshold`` from the clip's per-pixel median (the background), else 0."""
-    background = g.median(dim=1, keepdim=True).values
-    return ((g - background).abs() > threshold).to(g.dtype)
+def mask_of(fg: torch.Tensor, seen: torch.Tensor | None) -> torch.Tensor:
+    """(N, T, H, W) foreground → (N, 1, T, H, W): 1 where frame t or frame t − 1 is
+    foreground (frame 0: frame 0) and every frame saw the pixel."""
+    pair = torch.cat([fg[:, :1], _pairs(fg)], dim=1)
+    if seen is not None:
+        pair = pair * seen
+    return pair[:, None]
 
 
 def motion_mask(x: torch.Tensor, threshold: float, stabilise: bool = False) -> torch.Tensor:
-    """Clips (N, C, T, H, W) → (N, 1, T, H, W): 1 where frame t or frame t − 1 is foreground
-    (frame 0: frame 0), the pixels whose frame difference is the animal's. ``stabilise``: the
-    foreground is found on the frames moved onto the middle one (``_stabilise``), so a moving
-    textured ground is background, and the border the shifts did not see is left out."""
-    g = x.float().mean(dim=1)
-    seen = None
-    if stabilise:
-        g, seen = aligned(g)
-    fg = foreground(g - g.mean(dim=(2, 3), keepdim=True), threshold)
-    pair = torch.cat([fg[:, :1], torch.maximum(fg[:, 1:], fg[:, :-1])], dim=1)
-    if seen is not None:
-        pair = pair * seen
-    return pair[:, None].to(x.dtype)
+    """Clips (N, C, T, H, W) → (N, 1, T, H, W): where a frame difference is the animal's
+    (``mask_of``), the mask the CNN's difference channels are gated by. ``stabilise``: the
+    foreground is found on the frames moved onto the middle one, so a moving textured ground
+    is background."""
+    g, seen = grey_frames(x, stabilise)
+    return mask_of(foreground(g, threshold), seen).to(x.dtype)
 
 
 def pool_series(series: torch.Tensor) -> torch.Tensor:
@@ -155,7 +176,8 @@ class HybridNet(nn.Module):
     ``'avgmax'`` (mean and maximum, so a short event or a small animal is not averaged away).
     ``cnn_dropout``: dropout on the CNN's features; ``branch_drop``: the share of training
     clips whose whole CNN vector is zeroed. ``threshold``: the foreground threshold of
-    ``clip_series``; ``stabilise``: its camera-shake compensation. Outputs
+    ``clip_series``; ``stabilise``: its camera-shake compensation; ``gate_motion``: frame
+    differences count only where the animal is, in both branches (``motion_mask``). Outputs
     (N, out_channels, 1, 1, 1), which ``I3DHead`` classifies.
     """
 
@@ -209,15 +231,18 @@ class HybridNet(nn.Module):
         features (N, step_channels, T, 1, 1)."""
         parts, step_parts = [], []
         t = x.shape[2]
-        series = None
-        if self.stats_norm is not None:
+        series, mask = None, None
+        # One frame has no differences to gate.
+        gate_cnn = self.cnn is not None and self.cnn.motion and self.gate_motion and t > 1
+        if self.stats_norm is not None or gate_cnn:
             with torch.no_grad():  # functions of the input only: nothing to learn through them
-                series = clip_series(x, self.threshold, self.stabilise, self.gate_motion)
+                g, seen = grey_frames(x, self.stabilise)  # once: both branches use them
+                fg = foreground(g, self.threshold)
+                if self.stats_norm is not None:
+                    series = series_of(g, fg, seen, self.gate_motion)
+                if gate_cnn:
+                    mask = mask_of(fg, seen).to(x.dtype)
         if self.cnn is not None:
-            mask = None
-            if self.gate_motion and self.cnn.motion:
-                with torch.no_grad():
-                    mask = motion_mask(x, self.threshold, self.stabilise)
             f = self.cnn(x, motion_mask=mask)
             pooled = f.mean(dim=(2, 3, 4))
             per_step = f.mean(dim=(3, 4))
