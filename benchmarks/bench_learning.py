@@ -320,8 +320,11 @@ def clip_source_gap(checkpoint: Path, data: Path, root: Path) -> dict[str, float
 
     for record in val:
         fps = Fraction(record.fps_exact)
-        clip = window(data / record.clip, 0.0, record.num_frames, fps, None)
-        size = (clip.shape[2], clip.shape[1])
+        with VideoReader(data / record.clip, upright=True) as reader:
+            clip_size = reader.size
+        # Both read at the size predict reads (the test pipeline's decode-time resize).
+        size = model.read_size(*clip_size) if model.read_size is not None else clip_size
+        clip = window(data / record.clip, 0.0, record.num_frames, fps, size)
         source = window(
             root / record.source_video, record.source_start, record.num_frames, fps, size
         )

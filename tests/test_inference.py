@@ -353,3 +353,56 @@ def test_errors_resume_and_outputs(
     notmodel.write_text("hello")
     assert main(["predict", str(notmodel), str(folder / "020200.mp4")]) == 2
     assert capsys.readouterr().err.startswith(f"error: {notmodel}: not a checkpoint")
+
+
+def test_predict_decodes_a_window_as_the_training_loader_decodes_its_clip(tmp_path: Path) -> None:
+    """The test pipeline resizes at decode (DecordDecode then Resize): the training loader
+    decodes a clip straight to that size with the reader's scaler. Predict must give the model
+    the same pixels for the same frames, not full frames resized afterwards (bilinear without
+    antialias: aliased, noisier frames the model never saw in training)."""
+    from ethoclip.data import Compose
+    from ethoclip.inference._model import ClipModel, WindowPipeline
+
+    video = tmp_path / "clip.mp4"
+    write_video(video, VideoSpec([StreamSpec(320, 240, cfr_times(48, 12))]))
+    pipeline = [
+        {"type": "DecordInit"},
+        {
+            "type": "SampleFrames",
+            "clip_len": 8,
+            "frame_interval": 6,
+            "num_clips": 1,
+            "test_mode": True,
+        },
+        {"type": "DecordDecode"},
+        {"type": "Resize", "scale": (-1, 48)},
+        {"type": "FormatShape", "input_format": "NCTHW"},
+        {"type": "PackActionInputs"},
+    ]
+    loaded = Compose(pipeline)(
+        {"filename": str(video), "label": 0, "start_index": 0, "modality": "RGB"}
+    )["inputs"]
+    window = WindowPipeline(pipeline)
+    assert window.read_size(320, 240) == (64, 48)
+    seen: list[torch.Tensor] = []
+
+    def score(batch: torch.Tensor) -> torch.Tensor:
+        seen.append(batch)
+        return torch.zeros(len(batch), 1)
+
+    model = ClipModel(
+        name="probe",
+        classes=["a"],
+        multi_label=True,
+        thresholds=[0.5],
+        window_sec=4.0,
+        fps=Fraction(12),
+        frames_per_window=48,
+        clip_size=None,
+        prepare=window,
+        score=score,
+        read_size=window.read_size,
+    )
+    score_video(model, video, stride_sec=4.0)
+    first = seen[0][0]
+    assert first.shape == loaded.shape and torch.equal(first, loaded)

@@ -127,6 +127,8 @@ def score_video(
             w, h = reader.size
             short = min(size)
             size = (round(w * short / min(w, h) / 2) * 2, round(h * short / min(w, h) / 2) * 2)
+        if model.read_size is not None:  # then as the training loader decodes the clips
+            size = model.read_size(*(size or reader.size))
         positions = (
             model.step_positions(frames)
             if model.score_steps is not None and model.step_positions is not None
