@@ -22,6 +22,7 @@ from ethoclip.models.backbones.hybrid import (
     clip_series,
     motion_mask,
     pool_series,
+    series_names,
 )
 
 
@@ -71,6 +72,57 @@ def test_a_posture_change_shows_in_the_extent() -> None:
     x[:, :, 4:, 8:24, 14:18] = 1.5  # 16 × 4
     s = _series(x)
     assert s["sx"][0] > 3 * s["sy"][0] and s["sy"][-1] > 3 * s["sx"][-1]
+
+
+def _bar(angle: float, cx: float, cy: float, size: tuple[int, int]) -> torch.Tensor:
+    """A bright 36 × 6 px bar at ``angle`` (radians, in pixels) centred on (cx, cy)."""
+    ys, xs = torch.meshgrid(
+        torch.arange(size[0], dtype=torch.float32),
+        torch.arange(size[1], dtype=torch.float32),
+        indexing="ij",
+    )
+    u = (xs - cx) * np.cos(angle) + (ys - cy) * np.sin(angle)
+    v = -(xs - cx) * np.sin(angle) + (ys - cy) * np.cos(angle)
+    return ((u.abs() <= 18) & (v.abs() <= 3)).float() * 2.5 - 1.0
+
+
+def _orientation(frames: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+    x = torch.stack(frames)[None, None].repeat(1, 3, 1, 1, 1)
+    return dict(zip(series_names(True), clip_series(x, orientation=True)[0], strict=True))
+
+
+def test_rotation_shows_in_spin_and_translation_does_not() -> None:
+    """A bar turning 0.15 rad a step in place, and the same bar sliding (never overlapping
+    itself, so the clip's median is the empty ground and the foreground is the bar), in a
+    frame twice as wide as high: the turn must be measured in pixels, not in 0..1 units."""
+    size, rate = (64, 128), 0.15
+    turning = _orientation([_bar(0.3 + rate * k, 64, 32, size) for k in range(9)])
+    # The bar's centre is in every frame, so it is background: what is left is two arms,
+    # still a line through the centre at the bar's angle. elong of a 36 × 6 bar: ~0.94.
+    assert (turning["elong"] > 0.8).all()
+    # spin = the turn per step weighed by elong; a wrong aspect ratio would make it vary
+    # with the angle (by up to 4× for a 2:1 frame), so the spread is checked too.
+    assert torch.allclose(turning["spin"], rate * turning["elong"][1:].min(), rtol=0.15)
+    assert turning["spin"].std() < 0.1 * turning["spin"].mean()
+    sliding = _orientation([_bar(0.6, 20 + 12 * k, 32, (64, 160)) for k in range(9)])
+    assert sliding["spin"].abs().max() < 0.01 and (sliding["elong"] > 0.8).all()
+    # Half a turn is no turn at all for an axis: 180° later the bar looks the same.
+    flipped = _orientation([_bar(0.3 + np.pi * (k % 2), 64, 32, size) for k in range(5)])
+    assert flipped["spin"].abs().max() < 0.01
+
+
+def test_orientation_adds_two_series_and_stays_off_by_default() -> None:
+    clips = torch.randn(3, 3, 6, 32, 40)
+    assert (
+        series_names(True)[: len(SERIES)] == SERIES and len(series_names(True)) == len(SERIES) + 2
+    )
+    with_axis = HybridNet(widths=(4, 8), orientation=True, steps=True)
+    pooled, steps = with_axis(clips)
+    assert pooled.shape[1] == 8 + (len(SERIES) + 2) * len(POOLS)
+    assert steps.shape[1] == 8 + len(SERIES) + 2
+    assert HybridNet(widths=(4, 8)).orientation is False
+    # The first series are the same with or without it.
+    assert torch.equal(clip_series(clips, orientation=True)[:, : len(SERIES)], clip_series(clips))
 
 
 def test_pooling_and_shapes() -> None:

@@ -46,6 +46,11 @@ SERIES = (
     "mdy",  # a head dipping moves below and in front of the body's centre
     "darea",  # how fast the foreground area changes (a body turning, fluffing)
 )
+# With ``orientation=True``, two more: the foreground's shape as an ellipse (its second moments).
+ORIENTATION_SERIES = (
+    "elong",  # how elongated it is, 0 (round) to 1 (a line): a body stretched or curled
+    "spin",  # how far its long axis turns per step, in radians, weighed by elong: rotation
+)
 POOLS = ("mean", "std", "max", "min")
 
 # Frame differences count as motion only where the animal is (a pixel unlike the clip's
@@ -57,13 +62,19 @@ POOLS = ("mean", "std", "max", "min")
 # tests/test_hybrid.py.
 
 
+def series_names(orientation: bool) -> tuple[str, ...]:
+    """The per-step series ``series_of`` returns, in order."""
+    return SERIES + ORIENTATION_SERIES if orientation else SERIES
+
+
 def clip_series(
     x: torch.Tensor,
     threshold: float = 0.31,
     stabilise: bool = False,
     gate_motion: bool = False,
+    orientation: bool = False,
 ) -> torch.Tensor:
-    """Clips (N, C, T, H, W), normalised → per-step statistics (N, len(SERIES), T - 1).
+    """Clips (N, C, T, H, W), normalised → per-step statistics (N, len(series_names), T - 1).
 
     ``threshold``: how far (in normalised units; 0.31 ≈ 18 grey levels at ImageNet's std) a
     pixel must be from the clip's per-pixel median to count as foreground. Each frame's mean
@@ -72,9 +83,10 @@ def clip_series(
     per-step ones. ``stabilise``: undo a moving camera's shift first (``_stabilise``), and
     leave out the border the shifts did not see. ``gate_motion``: frame differences count
     only where either frame is foreground (``motion_mask``), so noise is not motion.
+    ``orientation``: also the foreground's elongation and the turning of its long axis.
     """
     g, seen = grey_frames(x, stabilise)
-    return series_of(g, foreground(g, threshold), seen, gate_motion)
+    return series_of(g, foreground(g, threshold), seen, gate_motion, orientation)
 
 
 def grey_frames(x: torch.Tensor, stabilise: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -103,7 +115,11 @@ def _pairs(fg: torch.Tensor) -> torch.Tensor:
 
 
 def series_of(
-    g: torch.Tensor, fg: torch.Tensor, seen: torch.Tensor | None, gate_motion: bool
+    g: torch.Tensor,
+    fg: torch.Tensor,
+    seen: torch.Tensor | None,
+    gate_motion: bool,
+    orientation: bool = False,
 ) -> torch.Tensor:
     """``clip_series`` from its grey frames, their foreground and the seen mask."""
     _, _, h, w = g.shape
@@ -141,7 +157,38 @@ def series_of(
     mdy = (my - pair(cy)) / (pair(sy) + 0.02)
     darea = (area[:, 1:] - area[:, :-1]).abs()
     series = (energy, pair(area), pair(cx), pair(cy), pair(sx), pair(sy), speed, spread)
-    return torch.stack([*series, mdx, mdy, darea], dim=1)
+    aspect = (w - 1) / max(1, h - 1)  # one x unit in y units: a pixel is a pixel both ways
+    extra = _orientation(fg, xs, ys, cx, cy, sx, sy, mass, aspect) if orientation else ()
+    return torch.stack([*series, mdx, mdy, darea, *extra], dim=1)
+
+
+def _orientation(
+    fg: torch.Tensor,
+    xs: torch.Tensor,
+    ys: torch.Tensor,
+    cx: torch.Tensor,
+    cy: torch.Tensor,
+    sx: torch.Tensor,
+    sy: torch.Tensor,
+    mass: torch.Tensor,
+    aspect: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The foreground's elongation per step and how far its long axis turns per step.
+
+    Its covariance is taken in units of the frame's height (x is scaled by the aspect ratio,
+    or a wide frame would tilt every axis towards the horizontal). The long axis is at half the
+    angle atan2(2 cxy, cxx − cyy); that doubled angle has no 180° ambiguity, so the turn per
+    step is the wrapped change of it, halved. A round blob has no axis to speak of: the turn is
+    weighed by the smaller elongation of the two frames.
+    """
+    cxy = (fg * (xs - cx[..., None, None]) * (ys - cy[..., None, None])).sum(dim=(2, 3)) / mass
+    cxx, cyy, cxy = (sx * aspect) ** 2, sy**2, cxy * aspect
+    along = cxx - cyy
+    elong = torch.hypot(along, 2 * cxy) / (cxx + cyy + 1e-6)
+    doubled = torch.atan2(2 * cxy, along)
+    turned = torch.remainder(doubled[:, 1:] - doubled[:, :-1] + torch.pi, 2 * torch.pi) - torch.pi
+    spin = turned.abs() / 2 * torch.minimum(elong[:, 1:], elong[:, :-1])
+    return (elong[:, 1:] + elong[:, :-1]) / 2, spin
 
 
 def mask_of(fg: torch.Tensor, seen: torch.Tensor | None) -> torch.Tensor:
@@ -177,7 +224,8 @@ class HybridNet(nn.Module):
     ``cnn_dropout``: dropout on the CNN's features; ``branch_drop``: the share of training
     clips whose whole CNN vector is zeroed. ``threshold``: the foreground threshold of
     ``clip_series``; ``stabilise``: its camera-shake compensation; ``gate_motion``: frame
-    differences count only where the animal is, in both branches (``motion_mask``). Outputs
+    differences count only where the animal is, in both branches (``motion_mask``);
+    ``orientation``: two more series, the foreground's elongation and its rotation. Outputs
     (N, out_channels, 1, 1, 1), which ``I3DHead`` classifies.
     """
 
@@ -197,6 +245,8 @@ class HybridNet(nn.Module):
         # Off unless the config says so: a checkpoint trained before the gate existed was
         # trained without it and must be built as it was trained.
         gate_motion: bool = False,
+        # Off unless the config says so, for the same reason: two more statistics per step.
+        orientation: bool = False,
         pretrained: str | None = None,
     ) -> None:
         super().__init__()
@@ -217,12 +267,14 @@ class HybridNet(nn.Module):
         cnn_channels = 0
         if self.cnn is not None:
             cnn_channels = self.cnn.out_channels * (2 if pool == "avgmax" else 1)
-        n_stats = len(SERIES) * len(POOLS) if stats else 0
+        self.orientation = bool(orientation)
+        n_series = len(series_names(self.orientation))
+        n_stats = n_series * len(POOLS) if stats else 0
         self.stats_norm = nn.BatchNorm1d(n_stats) if stats else None
         self.out_channels = cnn_channels + n_stats
         # Per step: the series (normalised on their own) and the CNN's features; 0: no steps.
-        self.step_norm = nn.BatchNorm1d(len(SERIES)) if steps and stats else None
-        self.step_channels = (cnn_channels + (len(SERIES) if stats else 0)) if steps else 0
+        self.step_norm = nn.BatchNorm1d(n_series) if steps and stats else None
+        self.step_channels = (cnn_channels + (n_series if stats else 0)) if steps else 0
         if pretrained:
             load_into(self, state_dict_from(pretrained), source=pretrained)
 
@@ -239,7 +291,7 @@ class HybridNet(nn.Module):
                 g, seen = grey_frames(x, self.stabilise)  # once: both branches use them
                 fg = foreground(g, self.threshold)
                 if self.stats_norm is not None:
-                    series = series_of(g, fg, seen, self.gate_motion)
+                    series = series_of(g, fg, seen, self.gate_motion, self.orientation)
                 if gate_cnn:
                     mask = mask_of(fg, seen).to(x.dtype)
         if self.cnn is not None:
