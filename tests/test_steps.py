@@ -9,6 +9,7 @@ import json
 import shutil
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -382,3 +383,57 @@ def test_a_test_pipeline_with_several_views_has_no_per_step_timeline() -> None:
         for t in _pipeline()
     ]
     assert not _one_view(crops)
+
+
+def test_the_rule_clip_score_is_prepares_labelling_rule_on_exact_steps() -> None:
+    """``clip_score='rule'`` on 0/1 steps must label a clip as ``prepare`` does (its own
+    ``label_window`` is the oracle): random bouts of two classes, some cut by the clip's
+    edges, some short and wholly inside. Steps every 0.05 s of a 4 s clip, at 0.025 s past
+    each grid point; bout edges on a 0.1 s grid, so every step is wholly on or off and the
+    share covered is exact. (A bout starting exactly on the clip's first instant counts as
+    wholly inside for ``label_window`` but touches the first step here: left out.)"""
+    from ethoclip.annotations._labels import LabelInterval
+    from ethoclip.dataset._windows import label_window
+    from ethoclip.models.heads.step import StepHead
+
+    def step_head(**kw: Any) -> StepHead:
+        bce = {"type": "BCELossWithLogits"}
+        return StepHead(num_classes=2, in_channels=4, step_channels=4, loss_cls=bce, **kw)
+
+    head, mean = step_head(clip_score="rule"), step_head(clip_score="steps")
+    rng = np.random.default_rng(0)
+    times = (np.arange(80) + 0.5) * 0.05
+    agree, disagree_with_mean = 0, 0
+    for _ in range(300):
+        intervals, steps = [], np.zeros((80, 2), np.float32)
+        for k, label in enumerate(("a", "b")):
+            edge = -1.0
+            for _ in range(int(rng.integers(0, 3))):
+                start = edge + 0.1 * int(rng.integers(1, 25))
+                end = start + 0.1 * int(rng.integers(2, 30))
+                if abs(start) < 1e-9:
+                    start = -0.5
+                edge = end
+                intervals.append(LabelInterval(label, start, end, ("s",)))
+                steps[(times >= start) & (times < end), k] = 1.0
+        labels, _ = label_window(0.0, 4.0, intervals, min_overlap=0.5)
+        probs = torch.from_numpy(steps)[None, None]  # (N=1, V=1, T, K)
+        rule = head.clip_from_steps(probs)[0]
+        for k, label in enumerate(("a", "b")):
+            assert bool(rule[k] >= 1 - 1e-6) == (label in labels), (intervals, label)
+            agree += 1
+        share = mean.clip_from_steps(probs)[0]
+        disagree_with_mean += int(((share >= 0.5) != (rule >= 1 - 1e-6)).sum())
+    assert agree == 600 and disagree_with_mean > 20  # the short whole bouts the mean misses
+    # Soft steps: a whole 1.2 s bout inside outranks a 1.4 s one cut by the clip's start,
+    # which the mean ranks the other way round.
+    whole = torch.zeros(1, 1, 80, 1)
+    whole[0, 0, 30:54] = 0.9
+    cut = torch.zeros(1, 1, 80, 1)
+    cut[0, 0, :28] = 0.9
+    assert head.clip_from_steps(whole) > head.clip_from_steps(cut)
+    assert mean.clip_from_steps(whole) < mean.clip_from_steps(cut)
+    with pytest.raises(ConfigError, match="clip_score"):
+        step_head(clip_score="max")
+    with pytest.raises(ConfigError, match="min_overlap"):
+        step_head(min_overlap=0)

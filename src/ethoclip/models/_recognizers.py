@@ -197,12 +197,12 @@ class BaseRecognizer(nn.Module):
         return self._dense_clip_scores(clip, probabilities), per_step
 
     def _dense_clip_scores(self, clip: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
-        """A dense head's clip scores by its ``clip_score`` rule: ``'steps'``, the share of the
-        clip's frames the behaviour is on, as the per-step scores estimate it (their mean;
-        ``prepare`` labels a clip by that share), averaged over views; ``'clip'``, the clip
-        logits' probabilities (``I3DHead``'s)."""
-        if getattr(self.cls_head, "clip_score", "clip") == "steps":
-            return steps.mean(dim=2).mean(dim=1)
+        """A dense head's clip scores by its ``clip_score`` rule: ``'steps'`` and ``'rule'``
+        from the per-step scores (``StepHead.clip_from_steps``), averaged over views;
+        ``'clip'``, the clip logits' probabilities (``I3DHead``'s)."""
+        if getattr(self.cls_head, "clip_score", "clip") in ("steps", "rule"):
+            scored: torch.Tensor = self.cls_head.clip_from_steps(steps)  # type: ignore[operator]
+            return scored
         return self.cls_head.scores(clip)
 
     def predict(self, inputs: torch.Tensor) -> torch.Tensor:

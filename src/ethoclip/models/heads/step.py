@@ -23,8 +23,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from ...dataset._options import PlanOptions
 from ...registry import config_error
 from .._heads import BaseHead
+
+CLIP_SCORES = ("steps", "rule", "clip")
 
 
 class StepHead(BaseHead):
@@ -38,9 +41,12 @@ class StepHead(BaseHead):
     measured on the behaviour zoo: off/on found 17 and on/on 22 bouts where on/off found 30
     (docs/benchmarks.md, "Per-step supervision"). ``clip_score``: what the clip's scores
     (validation, ``test``, top-k, the clip thresholds) are: ``'steps'``, the mean of its
-    per-step probabilities (the share of the clip the behaviour is on, which is how
-    ``prepare`` labels clips), or ``'clip'``, the clip logits' probabilities. The clip logits
-    are trained either way (their loss shapes the shared features)."""
+    per-step probabilities (the share of the clip the behaviour is on, half of how
+    ``prepare`` labels clips), ``'rule'``, prepare's whole labelling rule read off the steps
+    (``clip_from_steps``; ``min_overlap``: the share of a clip a behaviour must cover, by
+    default prepare's default: set it to the ``--min-overlap`` the clips were prepared
+    with), or ``'clip'``, the clip logits' probabilities. The clip logits are trained either
+    way (their loss shapes the shared features)."""
 
     dense = True
 
@@ -55,6 +61,7 @@ class StepHead(BaseHead):
         step_pos_weight: bool = True,
         from_clip: bool = False,
         clip_score: str = "steps",
+        min_overlap: float | None = None,
         dropout_ratio: float = 0.2,
         init_std: float = 0.01,
         **kwargs: Any,
@@ -80,9 +87,16 @@ class StepHead(BaseHead):
             raise config_error("step_loss_weight", f"must be ≥ 0 (got {step_loss_weight!r})")
         self.step_channels, self.step_loss_weight = step_channels, step_loss_weight
         self.step_pos_weight, self.from_clip = bool(step_pos_weight), bool(from_clip)
-        if clip_score not in ("steps", "clip"):
-            raise config_error("clip_score", f"must be 'steps' or 'clip' (got {clip_score!r})")
-        self.clip_score = clip_score
+        if clip_score not in CLIP_SCORES:
+            raise config_error(
+                "clip_score",
+                f"must be one of {', '.join(map(repr, CLIP_SCORES))} (got {clip_score!r})",
+            )
+        if min_overlap is None:
+            min_overlap = PlanOptions().min_overlap
+        if not 0 < min_overlap <= 1:
+            raise config_error("min_overlap", f"must be in (0, 1] (got {min_overlap!r})")
+        self.clip_score, self.min_overlap = clip_score, float(min_overlap)
         pad = kernel_size // 2
         self.step_net = nn.Sequential(
             nn.Conv1d(step_channels + in_channels, hidden, kernel_size, padding=pad, bias=False),
@@ -119,6 +133,33 @@ class StepHead(BaseHead):
         if self.from_clip:
             steps_out = steps_out + clip[:, None, :]
         return clip, steps_out
+
+    def clip_from_steps(self, steps: torch.Tensor) -> torch.Tensor:
+        """Per-step probabilities (N, V, T, K) → the clips' scores (N, K), averaged over views.
+
+        ``'steps'``: the share of the clip each behaviour is on (the mean over steps).
+        ``'rule'``: prepare's labelling rule (``dataset.label_window``) read off the steps: a
+        clip has a behaviour that covers ``min_overlap`` of it, or a bout shorter than that
+        wholly inside it. So the score is the larger of the share covered over
+        ``min_overlap`` (capped at 1) and the chance of a bout that starts and ends inside
+        the clip: for each step, the chance it is on while the run of on-steps through it
+        reaches neither the first step nor the last (the products of the probabilities
+        before it and after it; steps taken as independent), at its most likely step. With
+        0/1 steps this is ``label_window`` exactly (tests/test_steps.py). The mean alone ranks
+        a clip cut through a 1.4 s bout (unlabelled) above one holding a whole 1.2 s bout
+        (labelled), and the sharper the steps, the more often.
+        """
+        share = steps.mean(dim=2)
+        if self.clip_score == "steps":
+            return share.mean(dim=1)
+        covered = (share / self.min_overlap).clamp(max=1.0)
+        ones = torch.ones_like(steps[:, :, :1])
+        # before[t] = p_0 · … · p_(t−1) and after[t] = p_(t+1) · … · p_(T−1): the run through
+        # step t reaches the clip's first (last) step only if all of those are on too.
+        before = torch.cat([ones, steps[:, :, :-1].cumprod(dim=2)], dim=2)
+        after = torch.cat([steps.flip(2)[:, :, :-1].cumprod(dim=2), ones], dim=2).flip(2)
+        inside = (steps * (1 - before) * (1 - after)).amax(dim=2)
+        return torch.maximum(covered, inside).mean(dim=1)
 
     def step_loss(self, step_logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Binary cross-entropy over every step of (B, T, K) logits and targets (with the clip
