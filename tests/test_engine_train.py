@@ -565,3 +565,13 @@ def test_hook_and_loop_arguments_act_or_are_refused_or_listed_by_name(tiny: Path
         read_settings(cfg)
     settings = read_settings(Config.fromfile(tiny, ["default_hooks.logger.ignore_last=False"]))
     assert "default_hooks.logger.ignore_last" in settings.ignored
+
+
+def test_a_per_step_best_checkpoint_needs_a_per_step_model_before_anything_runs(
+    tiny: Path, tmp_path: Path
+) -> None:
+    """save_best='step_mean_average_precision' (what config new writes for the hybrid) on a
+    clip-only model: refused before the first batch, not after the first epoch."""
+    with pytest.raises(ConfigError, match=r"needs per-step scores .* no per-step head"):
+        run(tiny, tmp_path / "w", "default_hooks.checkpoint.save_best=step_mean_average_precision")
+    assert not (tmp_path / "w").exists() or not any((tmp_path / "w").glob("*.ckpt"))

@@ -62,6 +62,10 @@ RUNTIME_KEYS: dict[str, dict[str, Treatment]] = {
     "ValLoop": {"fp16": _A},  # validation under autocast (float16 on GPUs, bfloat16 on CPUs)
     "TestLoop": {"fp16": _A},  # ``ethoclip test`` likewise
 }
+# The validation metric of a per-step model's frame scores (the engine's validation names it
+# so; ``default_hooks.checkpoint.save_best`` may name it).
+STEP_METRIC = "step_mean_average_precision"
+
 # The hooks ``custom_hooks`` may hold: those ``train`` runs; any other is refused by name.
 CUSTOM_HOOKS = ("EmptyCacheHook",)
 

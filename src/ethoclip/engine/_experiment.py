@@ -14,7 +14,7 @@ from typing import Any
 from torch.utils.data import DataLoader
 
 from ..config import Config, check_config, to_plain
-from ..config._runtime_keys import runtime_findings
+from ..config._runtime_keys import STEP_METRIC, runtime_findings
 from ..data import (
     ClipDataset,
     ClipSamples,
@@ -250,6 +250,21 @@ def build_experiment(cfg: Config, settings: Settings, *, reinit_head: bool = Fal
         )[1:]
     if model.dense:
         notes.append(_step_note(train_set, val_loader.dataset if val_loader else None))
+    if settings.checkpoint.save_best == STEP_METRIC and val_loader is not None:
+        # Known now, not after the first epoch: the metric needs a per-step model and
+        # validation clips with segments.
+        val = getattr(val_loader.dataset, "samples", None) or []
+        if not model.dense or not any(s.segments is not None for s in val):
+            why = (
+                "the model has no per-step head (StepHead)"
+                if not model.dense
+                else "no validation clip has segments (an older prepare)"
+            )
+            raise ConfigError(
+                f"default_hooks.checkpoint.save_best: {STEP_METRIC!r} needs per-step scores on "
+                f"the validation clips, but {why}; set it to 'auto', or run 'ethoclip prepare' "
+                "again"
+            )
     evaluator = settings.evaluator
     evaluator.names_for(train_set.multi_label)  # refuses top-k on multi-label data now
     eval_set = val_loader.dataset if val_loader is not None else train_set

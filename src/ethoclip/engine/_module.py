@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from ..config._runtime_keys import STEP_METRIC
 from ..errors import EthoclipError
 from ..evaluation import (
     best_f1_thresholds,
@@ -137,7 +138,7 @@ class RecognizerModule(pl.LightningModule):
         _, scores, targets = gather_scores(*columns)
         scores, targets = scores.reshape(-1, num_classes), targets.reshape(-1, num_classes)
         self.meta["step_thresholds"] = step_thresholds(scores, targets)
-        return {"step_mean_average_precision": mean_average_precision(scores, targets)}
+        return {STEP_METRIC: mean_average_precision(scores, targets)}
 
     def configure_optimizers(self) -> Any:
         scale = 1.0
