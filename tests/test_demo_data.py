@@ -81,6 +81,7 @@ def test_deterministic_from_seed(tmp_path: Path) -> None:
     assert first != plan_bouts(40.0, np.random.default_rng(6))
 
 
+@pytest.mark.slow
 def test_same_seed_same_annotations(demo_root: Path, tmp_path: Path) -> None:
     # Regenerating is slow-ish (13 s), so compare VIA files of one fresh run with the fixture.
     generate_demo_project(tmp_path / "again", seed=0)

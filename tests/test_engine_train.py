@@ -122,6 +122,7 @@ def test_multistep_lr_and_validation_follow_the_config(trained: Path) -> None:
     assert [r["epoch"] for r in epochs if r["val"]] == [1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_validation_starts_at_val_begin_every_val_interval(tiny: Path, tmp_path: Path) -> None:
     work = tmp_path / "w"
     run(tiny, work, "train_cfg.max_epochs=5", "train_cfg.val_begin=2", "train_cfg.val_interval=2")
@@ -567,6 +568,7 @@ def test_hook_and_loop_arguments_act_or_are_refused_or_listed_by_name(tiny: Path
     assert "default_hooks.logger.ignore_last" in settings.ignored
 
 
+@pytest.mark.slow
 def test_a_per_step_best_checkpoint_needs_a_per_step_model_before_anything_runs(
     tiny: Path, tmp_path: Path
 ) -> None:

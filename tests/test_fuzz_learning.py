@@ -270,6 +270,7 @@ def damaged_checkpoints(draw: st.DrawFn, raw: bytes, data: dict[str, Any]) -> by
     )
 
 
+@pytest.mark.slow
 @fuzz(80)
 @given(data=st.data())
 def test_fuzzed_checkpoints_fail_in_one_line_for_test_and_predict(

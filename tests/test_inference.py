@@ -184,6 +184,7 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_on_long_videos(demo_model: Path, tmp_path: Path) -> None:
     if not Path("/proc/self/statm").exists():
         pytest.skip("resident memory is read from /proc (Linux)")

@@ -66,6 +66,7 @@ def _probe(mode: str) -> dict:
     return result
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt (Linux)")
 def test_freed_activations_are_reused_not_mapped_again() -> None:
     plain, kept = _probe("plain"), _probe("keep")

@@ -270,6 +270,7 @@ def test_pretrained_weights_load_through_torch_hubs_cache(
         )
 
 
+@pytest.mark.slow
 def test_huggingface_weights_load_from_a_local_folder_and_the_hub_cache(tmp_path: Path) -> None:
     from transformers import TimesformerConfig, TimesformerForVideoClassification
 
