@@ -20,6 +20,10 @@ from ethoclip.models.backbones.hybrid import (
     SERIES,
     HybridNet,
     clip_series,
+    crop_at,
+    crop_corners,
+    foreground,
+    grey_frames,
     motion_mask,
     pool_series,
     series_names,
@@ -147,6 +151,54 @@ def test_pooling_and_shapes() -> None:
             HybridNet(widths=(4, 8), **bad)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="2 or more frames"):
         clip_series(torch.zeros(1, 3, 1, 8, 8))
+
+
+def test_the_crop_finds_the_densest_square_of_foreground_not_its_mean() -> None:
+    fg = torch.zeros(2, 4, 40, 60)
+    fg[0, :, 5:9, 44:50] = 1  # the animal
+    fg[0, 1, 30:40, 0:2] = 1  # a flutter far from it, as much foreground as the animal's
+    # The mean of the two would be near (0.5, 0.4) of the frame, on neither; the densest
+    # 16-pixel square holds the animal whole.
+    top, left = crop_corners(fg, 16)[0].tolist()
+    assert top <= 5 and top + 16 >= 9 and left <= 44 and left + 16 >= 50
+    assert crop_corners(fg, 16)[1].tolist() == [12, 22]  # no foreground: the middle
+    # A side past the frame's is cut to its short side (40): the first 40-pixel square that
+    # holds the whole animal (columns 44–49) starts at column 10.
+    assert crop_corners(fg, 100)[0].tolist() == [0, 10]
+    x = torch.arange(2 * 3 * 4 * 40 * 60.0).reshape(2, 3, 4, 40, 60)
+    cut = crop_at(x, torch.tensor([[3, 7], [0, 44]]), 16)
+    assert torch.equal(cut[0], x[0, ..., 3:19, 7:23])
+    assert torch.equal(cut[1], x[1, ..., 0:16, 44:60])
+
+
+def test_stats_pool_and_crop_see_the_small_animal_at_twice_the_resolution() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 8, 96, 128) * 0.05
+    for t in range(8):  # a bright 6-pixel animal walking right, in one corner
+        x[0, :, t, 10:16, 100 + t : 106 + t] = 2.0
+    pooled = torch.nn.functional.avg_pool3d(x, (1, 2, 2))
+    zoomed = HybridNet(widths=(4, 8), steps=True, gate_motion=True, stats_pool=2, crop=0.5)
+    plain = HybridNet(widths=(4, 8), steps=True, gate_motion=True)
+    zoomed.eval(), plain.eval()
+    (out, steps), (ref, ref_steps) = zoomed(x), plain(pooled)
+    assert out.shape == ref.shape and steps.shape == ref_steps.shape
+    # The statistics are those of the frames at half the size: the size they were made for.
+    n = len(SERIES) * len(POOLS)
+    assert torch.allclose(out[:, -n:], ref[:, -n:])
+    # The CNN sees a 48-pixel square of the full-size frames, around the animal.
+    seen: list[torch.Tensor] = []
+    assert zoomed.cnn is not None
+    hook = zoomed.cnn.register_forward_hook(lambda _m, args, _o: seen.append(args[0]))
+    zoomed(x)
+    hook.remove()
+    assert seen[0].shape == (2, 3, 8, 48, 48)
+    g, _ = grey_frames(pooled, False)
+    top, left = (crop_corners(foreground(g, 0.31), 24)[0] * 2).tolist()
+    assert torch.equal(seen[0][0], x[0, ..., top : top + 48, left : left + 48])
+    assert top <= 10 and left <= 100 and left + 48 >= 114
+    for bad in (dict(stats_pool=0), dict(stats_pool=1.5), dict(crop=0.0), dict(crop=1.2)):
+        with pytest.raises(ConfigError):
+            HybridNet(widths=(4, 8), **bad)  # type: ignore[arg-type]
 
 
 def test_branch_drop_zeroes_whole_cnn_vectors_in_training_only() -> None:

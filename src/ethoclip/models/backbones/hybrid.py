@@ -209,6 +209,34 @@ def motion_mask(x: torch.Tensor, threshold: float, stabilise: bool = False) -> t
     return mask_of(foreground(g, threshold), seen).to(x.dtype)
 
 
+def crop_corners(fg: torch.Tensor, side: int) -> torch.Tensor:
+    """(N, T, H, W) foreground → (N, 2): the (top, left) pixel of each clip's ``side``-pixel
+    square (inside the frame) that holds the most of its foreground over all frames.
+
+    The densest square, not the foreground's centre of mass: a fluttering margin or a
+    distractor far from the animal would pull a mean between the two, onto neither."""
+    h, w = fg.shape[-2:]
+    side = min(side, h, w)
+    density = nn.functional.avg_pool2d(fg.sum(dim=1, keepdim=True), side, stride=1)
+    best = density.flatten(1).argmax(dim=1)  # ties (no foreground at all) → the first square
+    cols = w - side + 1
+    top, left = best // cols, best % cols
+    empty = fg.flatten(1).sum(dim=1) == 0  # no foreground: the middle of the frame
+    top = torch.where(empty, (h - side) // 2, top)
+    left = torch.where(empty, (w - side) // 2, left)
+    return torch.stack([top, left], dim=1)
+
+
+def crop_at(x: torch.Tensor, corners: torch.Tensor, side: int) -> torch.Tensor:
+    """Clips (N, C, T, H, W) → (N, C, T, side, side): clip i's square at ``corners[i]``."""
+    return torch.stack(
+        [
+            clip[..., y : y + side, x_ : x_ + side]
+            for clip, (y, x_) in zip(x, corners.tolist(), strict=True)
+        ]
+    )
+
+
 def pool_series(series: torch.Tensor) -> torch.Tensor:
     """(N, K, S) → (N, K · 4): each series' mean, standard deviation, maximum and minimum."""
     std = series.std(dim=2) if series.shape[2] > 1 else torch.zeros_like(series[:, :, 0])
@@ -225,8 +253,15 @@ class HybridNet(nn.Module):
     clips whose whole CNN vector is zeroed. ``threshold``: the foreground threshold of
     ``clip_series``; ``stabilise``: its camera-shake compensation; ``gate_motion``: frame
     differences count only where the animal is, in both branches (``motion_mask``);
-    ``orientation``: two more series, the foreground's elongation and its rotation. Outputs
-    (N, out_channels, 1, 1, 1), which ``I3DHead`` classifies.
+    ``orientation``: two more series, the foreground's elongation and its rotation.
+
+    ``stats_pool`` and ``crop`` (opt-in, together: an animal-centred view at a higher
+    resolution, for an animal a few pixels long). The frames come in at ``stats_pool`` times
+    the size the statistics were designed at (the pipeline's Resize says so); the statistics
+    see them averaged over ``stats_pool``² blocks, and the CNN sees a square of ``crop`` times
+    the frame's short side at the full input size, centred on the clip's foreground.
+
+    Outputs (N, out_channels, 1, 1, 1), which ``I3DHead`` classifies.
     """
 
     def __init__(
@@ -247,6 +282,8 @@ class HybridNet(nn.Module):
         gate_motion: bool = False,
         # Off unless the config says so, for the same reason: two more statistics per step.
         orientation: bool = False,
+        stats_pool: int = 1,
+        crop: float | None = None,
         pretrained: str | None = None,
     ) -> None:
         super().__init__()
@@ -259,6 +296,11 @@ class HybridNet(nn.Module):
                 raise config_error(name, f"must be in [0, 1) (got {value!r})")
         if not threshold > 0:
             raise config_error("threshold", f"must be > 0 (got {threshold!r})")
+        if not (isinstance(stats_pool, int) and stats_pool >= 1):
+            raise config_error("stats_pool", f"must be a whole number >= 1 (got {stats_pool!r})")
+        if crop is not None and not 0 < crop <= 1:
+            raise config_error("crop", f"must be in (0, 1] or None (got {crop!r})")
+        self.stats_pool, self.crop = stats_pool, crop
         self.gate_motion = bool(gate_motion)
         self.pool, self.branch_drop, self.threshold = pool, branch_drop, threshold
         self.stabilise = stabilise
@@ -286,16 +328,38 @@ class HybridNet(nn.Module):
         series, mask = None, None
         # One frame has no differences to gate.
         gate_cnn = self.cnn is not None and self.cnn.motion and self.gate_motion and t > 1
-        if self.stats_norm is not None or gate_cnn:
+        cropping = self.cnn is not None and self.crop is not None
+        cnn_x = x
+        if self.stats_norm is not None or gate_cnn or cropping:
             with torch.no_grad():  # functions of the input only: nothing to learn through them
-                g, seen = grey_frames(x, self.stabilise)  # once: both branches use them
+                small = x
+                if self.stats_pool > 1:
+                    p = self.stats_pool
+                    small = nn.functional.avg_pool3d(x, (1, p, p), ceil_mode=True)
+                g, seen = grey_frames(small, self.stabilise)  # once: both branches use them
                 fg = foreground(g, self.threshold)
                 if self.stats_norm is not None:
                     series = series_of(g, fg, seen, self.gate_motion, self.orientation)
                 if gate_cnn:
                     mask = mask_of(fg, seen).to(x.dtype)
+                    if mask.shape[-2:] != x.shape[-2:]:
+                        mask = nn.functional.interpolate(mask, size=x.shape[2:], mode="nearest")
+                if cropping:
+                    assert self.crop is not None
+                    # Found at the statistics' size, cut at the input's.
+                    p = self.stats_pool
+                    small_side = max(1, round(self.crop * min(fg.shape[-2:])))
+                    corners = crop_corners(fg if seen is None else fg * seen[:, 0:1], small_side)
+                    side = min(small_side * p, *x.shape[-2:])
+                    corners = torch.minimum(
+                        corners * p,
+                        torch.tensor([x.shape[-2] - side, x.shape[-1] - side], device=x.device),
+                    )
+                    cnn_x = crop_at(x, corners, side)
+                    if mask is not None:
+                        mask = crop_at(mask, corners, side)
         if self.cnn is not None:
-            f = self.cnn(x, motion_mask=mask)
+            f = self.cnn(cnn_x, motion_mask=mask)
             pooled = f.mean(dim=(2, 3, 4))
             per_step = f.mean(dim=(3, 4))
             if self.pool == "avgmax":
