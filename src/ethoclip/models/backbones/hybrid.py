@@ -259,7 +259,8 @@ class HybridNet(nn.Module):
     resolution, for an animal a few pixels long). The frames come in at ``stats_pool`` times
     the size the statistics were designed at (the pipeline's Resize says so); the statistics
     see them averaged over ``stats_pool``² blocks, and the CNN sees a square of ``crop`` times
-    the frame's short side at the full input size, centred on the clip's foreground.
+    the frame's short side at the full input size: the square holding the most of the clip's
+    foreground (``crop_corners``).
 
     Outputs (N, out_channels, 1, 1, 1), which ``I3DHead`` classifies.
     """
