@@ -107,3 +107,31 @@ def test_config_new_from_scratch_sets_a_from_scratch_schedule(
     assert tuned.train_cfg.max_epochs == epochs_for(n, pretrained=True)
     assert scratch.train_cfg.max_epochs == epochs_for(n, pretrained=False)
     assert scratch.param_scheduler[1].end == scratch.train_cfg.max_epochs
+
+
+def test_config_new_hybrid_zoom_decodes_at_twice_the_size_its_statistics_see(
+    demo_dataset: Path, tmp_path: Path
+) -> None:
+    """``--model hybrid_zoom``: every pipeline decodes at 192 px, twice what the statistics were
+    designed at, and the backbone pools them back by that factor (2) and crops for the CNN; the
+    user edits nothing. A model built from it takes a training step on a 192-px batch."""
+    out = tmp_path / "zoom.py"
+    assert main(["config", "new", "--data", str(demo_dataset), "--model", "hybrid_zoom",
+                 "--out", str(out)]) == 0  # fmt: skip
+    cfg = Config.fromfile(out)
+    assert check_config(cfg.to_dict()) == []
+    for key in ("train_pipeline", "val_pipeline", "test_pipeline"):
+        resize = next(t for t in cfg[key] if t.type == "Resize")
+        assert tuple(resize.scale) == (-1, 192)
+    plain = Config.fromfile("ethoclip::_base_/models/hybrid.py").model.backbone
+    assert cfg.model.backbone.stats_pool * 96 == 192 and cfg.model.backbone.crop == 0.5
+    assert {k: v for k, v in cfg.model.backbone.items() if k not in ("stats_pool", "crop")} == {
+        **plain
+    }
+    cfg.model.backbone.widths = (4, 8, 8, 8)
+    model = build_recognizer(cfg.model, num_classes=cfg.num_classes, multi_label=True)
+    clips = torch.randint(0, 255, (2, 1, 3, 8, 192, 256), dtype=torch.uint8)
+    labels = torch.zeros(2, cfg.num_classes)
+    labels[0, 0] = labels[1, 1:3] = 1.0
+    model.loss(clips, labels).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.backbone.parameters())
