@@ -27,6 +27,7 @@ from ethoclip.models.backbones.hybrid import (
     motion_mask,
     pool_series,
     series_names,
+    zoom_boxes,
 )
 
 
@@ -382,3 +383,51 @@ def test_motion_is_the_same_in_a_clip_and_in_the_video_it_was_cut_from(
     mask = motion_mask(_as_model_sees(source), 0.31)
     assert mask.shape == (1, 1, 48, 96, 128)
     assert 0 < float(mask.mean()) < 0.1
+
+
+def test_zoom_views_a_small_animal_up_close_and_keeps_the_whole_frame_for_a_ranging_one() -> None:
+    """``zoom_boxes``: the smallest box of the frame's shape holding ``keep`` of the foreground.
+    A 6×6 animal in one corner: the half-frame box (24 × 32 of 48 × 64) around it. An animal
+    that crosses the frame: no box under the whole frame holds 90 % of it. No foreground at all:
+    the whole frame."""
+    fg = torch.zeros(3, 8, 48, 64)
+    fg[0, :, 3:9, 50:56] = 1.0
+    for t in range(8):
+        fg[1, t, 20:26, t * 8 : t * 8 + 6] = 1.0  # 0 → 61: the whole width
+    boxes = zoom_boxes(fg, 0.9, 0.5).tolist()
+    top, left, bh, bw = boxes[0]
+    assert (bh, bw) == (24, 32) and top <= 3 and top + bh >= 9 and left <= 50 and left + bw >= 56
+    assert boxes[1] == [0, 0, 48, 64] and boxes[2] == [0, 0, 48, 64]
+    # A mid-sized range: the smallest scale that holds it, no larger.
+    fg2 = torch.zeros(1, 2, 48, 64)
+    fg2[0, 0, 10:14, 5:9] = fg2[0, 1, 10:14, 46:50] = 1.0  # 45 px: over 0.625 · 64, under 0.75 · 64
+    assert zoom_boxes(fg2, 0.9, 0.5).tolist()[0][2:] == [round(0.75 * 48), round(0.75 * 64)]
+    assert zoom_boxes(fg2, 0.9, 0.8).tolist()[0][2:] == [round(0.875 * 48), round(0.875 * 64)]
+
+
+def test_the_zoomed_cnn_sees_the_animal_at_full_size_and_a_ranging_one_as_without_zoom() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 8, 96, 128) * 0.05
+    for t in range(8):
+        x[0, :, t, 10:16, 100 + t : 106 + t] = 2.0  # stays in a corner
+        x[1, :, t, 40:52, t * 16 : t * 16 + 12] = 2.0  # crosses the frame
+    net = HybridNet(widths=(4, 8), steps=True, gate_motion=True, stats_pool=2, zoom=0.9).eval()
+    plain = HybridNet(widths=(4, 8), steps=True, gate_motion=True).eval()
+    pooled = torch.nn.functional.avg_pool3d(x, (1, 2, 2))
+    seen: list[torch.Tensor] = []
+    assert net.cnn is not None
+    hook = net.cnn.register_forward_hook(lambda _m, args, _o: seen.append(args[0]))
+    (out, steps), (ref, ref_steps) = net(x), plain(pooled)
+    hook.remove()
+    assert out.shape == ref.shape and steps.shape == ref_steps.shape
+    n = len(SERIES) * len(POOLS)
+    assert torch.allclose(out[:, -n:], ref[:, -n:])  # the statistics: as without the zoom
+    assert seen[0].shape == (2, 3, 8, 48, 64)  # always the statistics' size
+    g, _ = grey_frames(pooled, False)
+    top, left, bh, bw = (zoom_boxes(foreground(g, 0.31), 0.9, 0.5)[0] * 2).tolist()
+    assert (bh, bw) == (48, 64)  # half the frame, its own pixels: the animal at twice the size
+    assert torch.equal(seen[0][0], x[0, ..., top : top + 48, left : left + 64])
+    assert torch.allclose(seen[0][1], pooled[1])  # the whole frame, averaged as the statistics'
+    for bad in (dict(zoom=0.0), dict(zoom=1.5), dict(zoom=0.9, crop=0.5)):
+        with pytest.raises(ConfigError):
+            HybridNet(widths=(4, 8), stats_pool=2, **bad)  # type: ignore[arg-type]

@@ -227,6 +227,48 @@ def crop_corners(fg: torch.Tensor, side: int) -> torch.Tensor:
     return torch.stack([top, left], dim=1)
 
 
+# The views ``zoom_boxes`` tries, as shares of the frame's height and width, smallest first.
+ZOOM_SCALES = (0.5, 0.625, 0.75, 0.875)
+
+
+def zoom_boxes(fg: torch.Tensor, keep: float, smallest: float) -> torch.Tensor:
+    """(N, T, H, W) foreground → (N, 4): each clip's (top, left, height, width) view, of the
+    frame's own shape: the smallest of ``ZOOM_SCALES`` (not below ``smallest``) whose densest
+    placement holds ``keep`` of the clip's foreground over all frames, else the whole frame.
+
+    An animal that stays in a small part of the frame is seen up close; one that ranges over
+    it (or two far apart, or a frame of noise) keeps the whole frame, as without a zoom."""
+    n, _, h, w = fg.shape
+    mass = fg.sum(dim=1, keepdim=True)  # (N, 1, H, W)
+    total = mass.flatten(1).sum(dim=1)
+    boxes = torch.tensor([0, 0, h, w], device=fg.device).repeat(n, 1)
+    chosen = total == 0  # no foreground: nothing to zoom to
+    for scale in (s for s in ZOOM_SCALES if s >= smallest):
+        bh, bw = max(1, round(scale * h)), max(1, round(scale * w))
+        held = nn.functional.avg_pool2d(mass, (bh, bw), stride=1).flatten(1) * (bh * bw)
+        best, where = held.max(dim=1)
+        take = ~chosen & (best >= keep * total)
+        cols = w - bw + 1
+        found = torch.stack([where // cols, where % cols, torch.full_like(where, bh),
+                             torch.full_like(where, bw)], dim=1)  # fmt: skip
+        boxes = torch.where(take[:, None], found, boxes)
+        chosen |= take
+    return boxes
+
+
+def zoom_at(x: torch.Tensor, boxes: torch.Tensor, size: tuple[int, int], mode: str) -> torch.Tensor:
+    """Clips (N, C, T, H, W) → (N, C, T, *size): clip i's box ``boxes[i]`` resampled to
+    ``size`` (``mode`` 'area' for frames: a box larger than ``size`` is averaged, not aliased;
+    'nearest' for masks)."""
+    views = []
+    for clip, (y, x_, bh, bw) in zip(x, boxes.tolist(), strict=True):
+        view = clip[..., y : y + bh, x_ : x_ + bw]  # (C, T, bh, bw): C as batch, T as channels
+        if (bh, bw) != size:
+            view = nn.functional.interpolate(view, size=size, mode=mode)
+        views.append(view)
+    return torch.stack(views)
+
+
 def crop_at(x: torch.Tensor, corners: torch.Tensor, side: int) -> torch.Tensor:
     """Clips (N, C, T, H, W) → (N, C, T, side, side): clip i's square at ``corners[i]``."""
     return torch.stack(
@@ -260,7 +302,10 @@ class HybridNet(nn.Module):
     the size the statistics were designed at (the pipeline's Resize says so); the statistics
     see them averaged over ``stats_pool``² blocks, and the CNN sees a square of ``crop`` times
     the frame's short side at the full input size: the square holding the most of the clip's
-    foreground (``crop_corners``).
+    foreground (``crop_corners``). ``zoom`` (opt-in, instead of ``crop``): the CNN's view is the
+    smallest box of the frame's shape, down to 1/``stats_pool`` of it, that holds ``zoom`` of the
+    clip's foreground (``zoom_boxes``), shown at the statistics' size: an animal that stays in a
+    small area is seen up close, one that ranges over the frame keeps the whole frame.
 
     Outputs (N, out_channels, 1, 1, 1), which ``I3DHead`` classifies.
     """
@@ -285,6 +330,7 @@ class HybridNet(nn.Module):
         orientation: bool = False,
         stats_pool: int = 1,
         crop: float | None = None,
+        zoom: float | None = None,
         pretrained: str | None = None,
     ) -> None:
         super().__init__()
@@ -301,7 +347,11 @@ class HybridNet(nn.Module):
             raise config_error("stats_pool", f"must be a whole number >= 1 (got {stats_pool!r})")
         if crop is not None and not 0 < crop <= 1:
             raise config_error("crop", f"must be in (0, 1] or None (got {crop!r})")
-        self.stats_pool, self.crop = stats_pool, crop
+        if zoom is not None and not 0 < zoom <= 1:
+            raise config_error("zoom", f"must be in (0, 1] or None (got {zoom!r})")
+        if zoom is not None and crop is not None:
+            raise config_error("zoom", "and crop are two ways to choose the CNN's view; set one")
+        self.stats_pool, self.crop, self.zoom = stats_pool, crop, zoom
         self.gate_motion = bool(gate_motion)
         self.pool, self.branch_drop, self.threshold = pool, branch_drop, threshold
         self.stabilise = stabilise
@@ -330,8 +380,9 @@ class HybridNet(nn.Module):
         # One frame has no differences to gate.
         gate_cnn = self.cnn is not None and self.cnn.motion and self.gate_motion and t > 1
         cropping = self.cnn is not None and self.crop is not None
+        zooming = self.cnn is not None and self.zoom is not None
         cnn_x = x
-        if self.stats_norm is not None or gate_cnn or cropping:
+        if self.stats_norm is not None or gate_cnn or cropping or zooming:
             with torch.no_grad():  # functions of the input only: nothing to learn through them
                 small = x
                 if self.stats_pool > 1:
@@ -343,8 +394,18 @@ class HybridNet(nn.Module):
                     series = series_of(g, fg, seen, self.gate_motion, self.orientation)
                 if gate_cnn:
                     mask = mask_of(fg, seen).to(x.dtype)
-                    if mask.shape[-2:] != x.shape[-2:]:
-                        mask = nn.functional.interpolate(mask, size=x.shape[2:], mode="nearest")
+                if zooming:
+                    assert self.zoom is not None
+                    # Chosen and shown at the statistics' size, cut from the input's: a view
+                    # of half the frame at stats_pool 2 is the input's own pixels.
+                    p = self.stats_pool
+                    boxes = zoom_boxes(fg if seen is None else fg * seen[:, 0:1], self.zoom, 1 / p)
+                    size = (g.shape[-2], g.shape[-1])
+                    cnn_x = zoom_at(x, boxes * p, size, "area")
+                    if mask is not None:
+                        mask = zoom_at(mask, boxes, size, "nearest")
+                elif mask is not None and mask.shape[-2:] != x.shape[-2:]:
+                    mask = nn.functional.interpolate(mask, size=x.shape[2:], mode="nearest")
                 if cropping:
                     assert self.crop is not None
                     # Found at the statistics' size, cut at the input's.
