@@ -113,7 +113,7 @@ def test_config_new_hybrid_zoom_decodes_at_twice_the_size_its_statistics_see(
     demo_dataset: Path, tmp_path: Path
 ) -> None:
     """``--model hybrid_zoom``: every pipeline decodes at 192 px, twice what the statistics were
-    designed at, and the backbone pools them back by that factor (2) and crops for the CNN; the
+    designed at, and the backbone pools them back by that factor (2) and zooms for the CNN; the
     user edits nothing. A model built from it takes a training step on a 192-px batch."""
     out = tmp_path / "zoom.py"
     assert main(["config", "new", "--data", str(demo_dataset), "--model", "hybrid_zoom",
@@ -124,8 +124,8 @@ def test_config_new_hybrid_zoom_decodes_at_twice_the_size_its_statistics_see(
         resize = next(t for t in cfg[key] if t.type == "Resize")
         assert tuple(resize.scale) == (-1, 192)
     plain = Config.fromfile("ethoclip::_base_/models/hybrid.py").model.backbone
-    assert cfg.model.backbone.stats_pool * 96 == 192 and cfg.model.backbone.crop == 0.5
-    assert {k: v for k, v in cfg.model.backbone.items() if k not in ("stats_pool", "crop")} == {
+    assert cfg.model.backbone.stats_pool * 96 == 192 and cfg.model.backbone.zoom == 0.9
+    assert {k: v for k, v in cfg.model.backbone.items() if k not in ("stats_pool", "zoom")} == {
         **plain
     }
     cfg.model.backbone.widths = (4, 8, 8, 8)

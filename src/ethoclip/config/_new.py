@@ -45,10 +45,10 @@ MODEL_FAMILIES = {
     "hybrid": ModelFamily(
         "hybrid", "3d", 24, 96, None, 8, 3e-3, False, "TinyVideoNet + clip statistics, CPU"
     ),
-    # hybrid with the CNN on the animal at twice the resolution, for a small animal
-    # (configs/_base_/models/hybrid_zoom.py): ~1.2× hybrid's CPU; on the zoo it raised val mAP
-    # where the animal is small but lost bouts where it ranges over the frame, so it is not
-    # the default (docs/benchmarks.md, "An animal-centred view").
+    # hybrid with the CNN on the animal at up to twice the resolution, for a small animal
+    # (configs/_base_/models/hybrid_zoom.py): 1.2–1.6× hybrid's CPU; on the zoo (one seed) val
+    # mAP equal or higher on 4 of 5 projects, bouts mixed; not yet the default
+    # (docs/benchmarks.md, "An animal-centred view").
     "hybrid_zoom": ModelFamily(
         "hybrid_zoom", "3d", 24, 192, None, 8, 3e-3, False, "hybrid, CNN on the animal at 2×, CPU"
     ),
