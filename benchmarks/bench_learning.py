@@ -58,7 +58,12 @@ def cpu_seconds() -> float:
 def make_project(name: str, root: Path) -> dict[str, list[tuple[str, float, float]]]:
     """The project under ``root`` (kept if there) → exact bouts per video path (from root)."""
     from ethoclip.demo import generate_demo_project
-    from ethoclip.demo.zoo import PROJECTS, generate_zoo_project, read_ground_truth
+    from ethoclip.demo.zoo import (
+        GROUND_TRUTH,
+        PROJECTS,
+        generate_zoo_project,
+        read_ground_truth,
+    )
 
     if name == "demo":
         if not root.exists():
@@ -73,6 +78,10 @@ def make_project(name: str, root: Path) -> dict[str, list[tuple[str, float, floa
                 key = f"{session}/video/{seg.video}"
                 truth.setdefault(key, []).append((seg.labels[0][1], seg.start, seg.end))
         return truth
+    if root.exists() and not (root / GROUND_TRUTH).is_file():
+        # The generator writes the ground truth last: without it, an earlier run was cut off.
+        print(f"{name}: {root} is an unfinished project (no {GROUND_TRUTH}); writing it again")
+        shutil.rmtree(root)
     if not root.exists():
         generate_zoo_project(PROJECTS[name], root)
     return {

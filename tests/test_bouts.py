@@ -273,3 +273,33 @@ def test_a_perfect_clip_classifier_reports_a_short_bout_as_wide_as_window_minus_
     ]
     score = bench.score_bouts(truth, ideal)
     assert (score.hits, score.total) == (1, 2)
+
+
+def test_the_benchmark_writes_again_a_project_cut_off_before_its_ground_truth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run killed while rendering left videos and no ground_truth.json (the generator writes
+    it last): the next run must not read that folder as a project, nor stop on it."""
+    import dataclasses
+
+    from ethoclip.demo import zoo
+
+    full = zoo.PROJECTS["perch_bird"]
+    one = dataclasses.replace(full.videos[0], duration_sec=4.0)
+    tiny = dataclasses.replace(full, videos=(one,), width=full.width // 4, height=full.height // 4)
+    monkeypatch.setitem(zoo.PROJECTS, "perch_bird", tiny)
+    root = tmp_path / "perch_bird"
+    stale = root / one.session / "video" / "cut_off.mp4"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half a video")
+
+    truth = _bench().make_project("perch_bird", root)
+
+    assert not stale.exists()
+    assert (root / zoo.GROUND_TRUTH).is_file()
+    assert list(truth) == [f"{one.session}/video/{one.stem}.mp4"]
+    assert truth == {
+        video: [(b.label, b.start_sec, b.end_sec) for b in bouts]
+        for video, bouts in zoo.read_ground_truth(root).items()
+    }
+    assert not list(root.glob(".*.tmp"))  # the ground truth was renamed into place, whole

@@ -229,7 +229,11 @@ def generate_zoo_project(
             for m in made
         },
     }
-    (out / GROUND_TRUTH).write_text(json.dumps(truth, indent=1), encoding="utf-8")
+    # Written last and whole (a temporary file renamed): its presence marks a complete project,
+    # so a run cut off while rendering leaves a folder that says it is not one.
+    tmp = out / f".{GROUND_TRUTH}.tmp"
+    tmp.write_text(json.dumps(truth, indent=1), encoding="utf-8")
+    os.replace(tmp, out / GROUND_TRUTH)
     return made
 
 
