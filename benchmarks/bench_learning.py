@@ -67,7 +67,12 @@ def make_project(name: str, root: Path) -> dict[str, list[tuple[str, float, floa
 
     if name == "demo":
         if not root.exists():
-            generate_demo_project(root)
+            # The demo has no file written last to mark it whole: it is written beside and
+            # renamed into place, so a run cut off while rendering leaves no half project here.
+            partial = root.with_name(f"{root.name}.partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            generate_demo_project(partial)
+            partial.rename(root)
         # The demo keeps no ground-truth file: its VIA projects are it (VIA's rounding aside).
         from ethoclip.annotations import load_via_project
 

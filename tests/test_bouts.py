@@ -303,3 +303,32 @@ def test_the_benchmark_writes_again_a_project_cut_off_before_its_ground_truth(
         for video, bouts in zoo.read_ground_truth(root).items()
     }
     assert not list(root.glob(".*.tmp"))  # the ground truth was renamed into place, whole
+
+
+def test_the_benchmark_puts_the_demo_in_place_only_once_it_is_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo has no ground-truth file to mark it complete: a run cut off while writing it
+    must leave nothing at the project's path, and the next run writes it whole."""
+    import ethoclip.demo
+
+    root = tmp_path / "demo"
+
+    def cut_off(out: Path) -> None:
+        (out / "video").mkdir(parents=True)
+        (out / "video" / "half.mp4").write_bytes(b"half a video")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ethoclip.demo, "generate_demo_project", cut_off)
+    with pytest.raises(KeyboardInterrupt):
+        _bench().make_project("demo", root)
+    assert not root.exists()
+
+    def whole(out: Path) -> None:  # a project without VIA files: no bouts to read
+        (out / "video").mkdir(parents=True)
+        (out / "video" / "all.mp4").write_bytes(b"a whole video")
+
+    monkeypatch.setattr(ethoclip.demo, "generate_demo_project", whole)
+    assert _bench().make_project("demo", root) == {}
+    assert (root / "video" / "all.mp4").is_file() and not (root / "video" / "half.mp4").exists()
+    assert not (tmp_path / "demo.partial").exists()
