@@ -29,6 +29,7 @@ class ModelFamily:
     pretrained: bool
     about: str
     clips_seen: int | None = None  # None: epochs_for's default for the kind of training
+    pairs: bool = False  # PairFrames after SampleFrames: each sampled frame and the next one
 
 
 MODEL_FAMILIES = {
@@ -51,6 +52,20 @@ MODEL_FAMILIES = {
     # (docs/benchmarks.md, "An animal-centred view").
     "hybrid_zoom": ModelFamily(
         "hybrid_zoom", "3d", 24, 192, None, 8, 3e-3, False, "hybrid, CNN on the animal at 2×, CPU"
+    ),
+    # hybrid_zoom with each sampled frame's next video frame too (data/_pairs.py): fast small
+    # movements the 0.16 s sampling aliases (configs/_base_/models/hybrid_zoom_pairs.py).
+    "hybrid_zoom_pairs": ModelFamily(
+        "hybrid_zoom_pairs",
+        "3d",
+        24,
+        192,
+        None,
+        8,
+        3e-3,
+        False,
+        "hybrid_zoom + frame pairs, CPU",
+        pairs=True,
     ),
     "tsn_r18": ModelFamily("tsn_r18", "2d", 8, 128, 112, 8, 1e-4, True, "TSN, ResNet-18"),
     "tsn_r50": ModelFamily("tsn_r50", "2d", 8, 256, 224, 8, 1e-4, True, "TSN, ResNet-50"),
@@ -190,6 +205,11 @@ def new_config(
             f"    dict(type='Resize', scale=({c}, {c}), keep_ratio=False),\n"
         )
         val_crop = f"    dict(type='CenterCrop', crop_size={c}),\n"
+    pair_step = (
+        "    dict(type='PairFrames'),  # each sampled frame and the video's next one\n"
+        if family.pairs
+        else ""
+    )
     command = f"ethoclip config new --data {data_dir} --model {model}"
     if from_scratch:
         command += " --from-scratch"
@@ -220,7 +240,7 @@ model = dict(
 train_pipeline = [
     dict(type='DecordInit'),
     dict(type='SampleFrames', {sample}),
-    dict(type='DecordDecode', cache=True),  # decoded once, at the Resize's size
+{pair_step}    dict(type='DecordDecode', cache=True),  # decoded once, at the Resize's size
     dict(type='Resize', scale=(-1, {s})),
 {train_crop}    dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='{shape}'),
@@ -229,7 +249,7 @@ train_pipeline = [
 val_pipeline = [
     dict(type='DecordInit'),
     dict(type='SampleFrames', {sample}, test_mode=True),
-    dict(type='DecordDecode', cache=True),
+{pair_step}    dict(type='DecordDecode', cache=True),
     dict(type='Resize', scale=(-1, {s})),
 {val_crop}    dict(type='FormatShape', input_format='{shape}'),
     dict(type='PackActionInputs'),

@@ -212,6 +212,9 @@ for name, text in [
     ("DenseSampleFrames", "clips spread inside a window of sample_range frames"),
 ]:
     TRANSFORMS.register(name, f"{_D}._sampling:{name}", text)
+TRANSFORMS.register(
+    "PairFrames", f"{_D}._pairs:PairFrames", "each sampled frame and the next (fast motion)"
+)
 TRANSFORMS.register("RawFrameDecode", f"{_D}._rawframes:RawFrameDecode", "read frame images")
 TRANSFORMS.register("ColorJitter", f"{_D}._color:ColorJitter", "brightness/contrast/sat./hue")
 TRANSFORMS.register("RandomErasing", f"{_D}._erasing:RandomErasing", "erase a random rectangle")

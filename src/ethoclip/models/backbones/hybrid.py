@@ -51,6 +51,15 @@ ORIENTATION_SERIES = (
     "elong",  # how elongated it is, 0 (round) to 1 (a line): a body stretched or curled
     "spin",  # how far its long axis turns per step, in radians, weighed by elong: rotation
 )
+# With ``pairs=True`` (frames come as pairs one video frame apart, ``data/_pairs.py``), four more:
+# the motion between the two frames of each pair, which a fast small movement (legs rubbed,
+# a tremor) fills and the sampled frames' spacing aliases away, and where it is.
+PAIR_SERIES = (
+    "flick",  # mean absolute difference between a sampled frame and the next video frame
+    "fshare",  # its share of all the motion (within pairs and between sampled frames)
+    "fdx",  # where that motion is relative to the foreground's centre, in its extents
+    "fdy",
+)
 POOLS = ("mean", "std", "max", "min")
 
 # Frame differences count as motion only where the animal is (a pixel unlike the clip's
@@ -62,9 +71,10 @@ POOLS = ("mean", "std", "max", "min")
 # tests/test_hybrid.py.
 
 
-def series_names(orientation: bool) -> tuple[str, ...]:
-    """The per-step series ``series_of`` returns, in order."""
-    return SERIES + ORIENTATION_SERIES if orientation else SERIES
+def series_names(orientation: bool, pairs: bool = False) -> tuple[str, ...]:
+    """The per-step series ``HybridNet`` computes, in order (``series_of``, then
+    ``pair_series``)."""
+    return SERIES + (ORIENTATION_SERIES if orientation else ()) + (PAIR_SERIES if pairs else ())
 
 
 def clip_series(
@@ -160,6 +170,53 @@ def series_of(
     aspect = (w - 1) / max(1, h - 1)  # one x unit in y units: a pixel is a pixel both ways
     extra = _orientation(fg, xs, ys, cx, cy, sx, sy, mass, aspect) if orientation else ()
     return torch.stack([*series, mdx, mdy, darea, *extra], dim=1)
+
+
+def pair_series(
+    g: torch.Tensor, fg: torch.Tensor, seen: torch.Tensor | None, gate_motion: bool
+) -> torch.Tensor:
+    """Grey frames and foreground of interleaved pairs (N, 2K, H, W) → (N, 4, K - 1): per
+    step (as ``series_of``'s, frames k → k + 1 of the sampled ones), in the square of half the
+    frame's short side that holds the most foreground (``crop_corners``; a fluttering leaf or
+    the sensor's noise elsewhere would drown a small animal's legs): the mean absolute
+    difference within the two pairs (``flick``), its share of all the motion there, within
+    pairs and between sampled frames (``fshare``: near 1/2 for a fast movement, small for a
+    slow one), and where it is relative to the foreground's centre, in the foreground's
+    extents (``fdx``, ``fdy``)."""
+    side = max(1, min(g.shape[-2:]) // 2)
+    main = fg[:, 0::2] if seen is None else fg[:, 0::2] * seen
+    corners = crop_corners(main, side)
+    g, fg = crop_at(g[:, None], corners, side)[:, 0], crop_at(fg[:, None], corners, side)[:, 0]
+    if seen is not None:
+        seen = crop_at(seen[:, None], corners, side)[:, 0]
+    ys = torch.linspace(0, 1, side, device=g.device, dtype=g.dtype)[:, None]
+    xs = ys.T
+    eps = 1e-3
+    first, second = g[:, 0::2], g[:, 1::2]
+    within = (second - first).abs()  # (N, K, H, W)
+    between = (first[:, 1:] - first[:, :-1]).abs()  # (N, K - 1, H, W)
+    if gate_motion:
+        within = within * torch.maximum(fg[:, 0::2], fg[:, 1::2])
+        between = between * _pairs(fg[:, 0::2])
+    fgm = fg[:, 0::2]
+    if seen is not None:
+        within, between, fgm = within * seen, between * seen, fgm * seen
+    pixels = float(side * side) if seen is None else seen.sum(dim=(2, 3)).clamp(min=1)
+    flick = within.sum(dim=(2, 3)) / pixels
+    mass = fgm.sum(dim=(2, 3)) + eps
+    cx, cy = (fgm * xs).sum(dim=(2, 3)) / mass, (fgm * ys).sum(dim=(2, 3)) / mass
+    sx = ((fgm * (xs - cx[..., None, None]) ** 2).sum(dim=(2, 3)) / mass).sqrt()
+    sy = ((fgm * (ys - cy[..., None, None]) ** 2).sum(dim=(2, 3)) / mass).sqrt()
+    dmass = within.sum(dim=(2, 3)) + eps
+    fdx = ((within * xs).sum(dim=(2, 3)) / dmass - cx) / (sx + 0.02)
+    fdy = ((within * ys).sum(dim=(2, 3)) / dmass - cy) / (sy + 0.02)
+
+    def pair(s: torch.Tensor) -> torch.Tensor:  # per frame → per step
+        return (s[:, 1:] + s[:, :-1]) / 2
+
+    moved = between.sum(dim=(2, 3)) / pixels
+    fshare = pair(flick) / (pair(flick) + moved + eps)
+    return torch.stack([pair(flick), fshare, pair(fdx), pair(fdy)], dim=1)
 
 
 def _orientation(
@@ -307,6 +364,11 @@ class HybridNet(nn.Module):
     clip's foreground (``zoom_boxes``), shown at the statistics' size: an animal that stays in a
     small area is seen up close, one that ranges over the frame keeps the whole frame.
 
+    ``pairs`` (opt-in; the pipeline must have ``PairFrames``): the frames come as pairs one
+    video frame apart. The CNN and the series see the first of each pair, as without; four
+    more series (``pair_series``) measure the motion within the pairs. The per-step features
+    are given to both frames of a pair, one per input frame as the per-step targets are.
+
     Outputs (N, out_channels, 1, 1, 1), which ``I3DHead`` classifies.
     """
 
@@ -331,6 +393,7 @@ class HybridNet(nn.Module):
         stats_pool: int = 1,
         crop: float | None = None,
         zoom: float | None = None,
+        pairs: bool = False,
         pretrained: str | None = None,
     ) -> None:
         super().__init__()
@@ -360,8 +423,10 @@ class HybridNet(nn.Module):
         cnn_channels = 0
         if self.cnn is not None:
             cnn_channels = self.cnn.out_channels * (2 if pool == "avgmax" else 1)
-        self.orientation = bool(orientation)
-        n_series = len(series_names(self.orientation))
+        self.orientation, self.pairs = bool(orientation), bool(pairs)
+        if self.pairs and not stats:
+            raise config_error("pairs", "feeds the statistics: it needs stats=True")
+        n_series = len(series_names(self.orientation, self.pairs))
         n_stats = n_series * len(POOLS) if stats else 0
         self.stats_norm = nn.BatchNorm1d(n_stats) if stats else None
         self.out_channels = cnn_channels + n_stats
@@ -375,6 +440,13 @@ class HybridNet(nn.Module):
         """(N, C, T, H, W) → (N, out_channels, 1, 1, 1); with ``steps``, also the per-step
         features (N, step_channels, T, 1, 1)."""
         parts, step_parts = [], []
+        full = x
+        if self.pairs:
+            if x.shape[2] % 2:
+                raise config_error(
+                    "pairs", f"needs frames in pairs (PairFrames); got {x.shape[2]} frames"
+                )
+            x = x[:, :, 0::2]  # the sampled frames; their neighbours only feed pair_series
         t = x.shape[2]
         series, mask = None, None
         # One frame has no differences to gate.
@@ -384,14 +456,20 @@ class HybridNet(nn.Module):
         cnn_x = x
         if self.stats_norm is not None or gate_cnn or cropping or zooming:
             with torch.no_grad():  # functions of the input only: nothing to learn through them
-                small = x
+                small = full
                 if self.stats_pool > 1:
                     p = self.stats_pool
-                    small = nn.functional.avg_pool3d(x, (1, p, p), ceil_mode=True)
+                    small = nn.functional.avg_pool3d(full, (1, p, p), ceil_mode=True)
                 g, seen = grey_frames(small, self.stabilise)  # once: both branches use them
                 fg = foreground(g, self.threshold)
+                paired = (g, fg) if self.pairs else None
+                if paired is not None:
+                    g, fg = g[:, 0::2], fg[:, 0::2]
                 if self.stats_norm is not None:
                     series = series_of(g, fg, seen, self.gate_motion, self.orientation)
+                    if paired is not None:
+                        extra = pair_series(*paired, seen, self.gate_motion)
+                        series = torch.cat([series, extra], dim=1)
                 if gate_cnn:
                     mask = mask_of(fg, seen).to(x.dtype)
                 if zooming:
@@ -446,4 +524,7 @@ class HybridNet(nn.Module):
         pooled_all = torch.cat(parts, dim=1)[:, :, None, None, None]
         if not self.step_channels:
             return pooled_all
-        return pooled_all, torch.cat(step_parts, dim=1)[:, :, :, None, None]
+        per_frame = torch.cat(step_parts, dim=1)
+        if self.pairs:  # one step per input frame: a pair's two frames share theirs
+            per_frame = per_frame.repeat_interleave(2, dim=2)
+        return pooled_all, per_frame[:, :, :, None, None]
