@@ -4,6 +4,7 @@ each test), smoothing in seconds, option errors, and the benchmark's bout matchi
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -332,3 +333,19 @@ def test_the_benchmark_puts_the_demo_in_place_only_once_it_is_whole(
     assert _bench().make_project("demo", root) == {}
     assert (root / "video" / "all.mp4").is_file() and not (root / "video" / "half.mp4").exists()
     assert not (tmp_path / "demo.partial").exists()
+
+
+def test_the_benchmark_reads_every_validation_of_a_training_log_in_order(tmp_path: Path) -> None:
+    """The learning table's "last" column: the last validation's mAP beside the best one's, read
+    from the log the trainer writes (iteration lines and other metrics are skipped)."""
+    bench = _bench()
+    log = tmp_path / "log.jsonl"
+    lines = [
+        {"epoch": 1, "iter": 9, "loss": 1.2},
+        {"epoch": 1, "train_loss": 1.1, "val": {"acc/mean_average_precision": 0.70}},
+        {"epoch": 2, "train_loss": 0.9, "val": {"step_mean_average_precision": 0.4}},
+        {"epoch": 3, "train_loss": 0.8, "val": {"acc/mean_average_precision": 0.55}},
+    ]
+    log.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    assert bench.val_curve(log) == [(1, 0.70), (3, 0.55)]
+    assert bench.val_curve(log, "step_mean_average_precision") == [(2, 0.4)]
