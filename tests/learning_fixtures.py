@@ -58,3 +58,17 @@ def fabricate_checkpoint(config: Path, out: Path, *, seed: int = 0) -> Path:
     state = {f"model.{k}": v for k, v in experiment.model.state_dict().items()}
     torch.save({"state_dict": state, "ethoclip": meta}, out)
     return out
+
+
+def assert_takes_a_training_step(cfg: Config, frames: int, size: tuple[int, int]) -> None:
+    """A shrunken model built from ``cfg`` takes one training step on a random uint8 batch of
+    ``frames`` frames at ``size`` (h, w), and its backbone gets gradients."""
+    from ethoclip.models import build_recognizer
+
+    cfg.model.backbone.widths = (4, 8, 8, 8)
+    model = build_recognizer(cfg.model, num_classes=cfg.num_classes, multi_label=True)
+    clips = torch.randint(0, 255, (2, 1, 3, frames, *size), dtype=torch.uint8)
+    labels = torch.zeros(2, cfg.num_classes)
+    labels[0, 0] = labels[1, 1:3] = 1.0
+    model.loss(clips, labels).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.backbone.parameters())

@@ -16,6 +16,8 @@ from ethoclip.errors import ConfigError
 from ethoclip.models import build_recognizer
 from ethoclip.models.backbones.motionnet import MotionNet
 
+from .learning_fixtures import assert_takes_a_training_step
+
 
 def test_motionnet_derives_motion_and_foreground_channels() -> None:
     net = MotionNet(widths=(4, 8, 8, 8))
@@ -128,10 +130,4 @@ def test_config_new_hybrid_zoom_decodes_at_twice_the_size_its_statistics_see(
     assert {k: v for k, v in cfg.model.backbone.items() if k not in ("stats_pool", "zoom")} == {
         **plain
     }
-    cfg.model.backbone.widths = (4, 8, 8, 8)
-    model = build_recognizer(cfg.model, num_classes=cfg.num_classes, multi_label=True)
-    clips = torch.randint(0, 255, (2, 1, 3, 8, 192, 256), dtype=torch.uint8)
-    labels = torch.zeros(2, cfg.num_classes)
-    labels[0, 0] = labels[1, 1:3] = 1.0
-    model.loss(clips, labels).backward()
-    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.backbone.parameters())
+    assert_takes_a_training_step(cfg, frames=8, size=(192, 256))

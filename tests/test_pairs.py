@@ -16,8 +16,9 @@ from ethoclip.data import Compose
 from ethoclip.data._pairs import PairFrames
 from ethoclip.demo import read_frame_code
 from ethoclip.errors import ConfigError
-from ethoclip.models import build_recognizer
 from ethoclip.models.backbones.hybrid import HybridNet, pair_series, series_names
+
+from .learning_fixtures import assert_takes_a_training_step
 
 
 def test_pairs_interleave_each_sampled_frame_with_the_next_and_stop_at_the_last() -> None:
@@ -131,10 +132,4 @@ def test_config_new_hybrid_zoom_pairs_pairs_every_pipeline_and_trains(
         types = [t.type for t in cfg[key]]
         assert types[types.index("SampleFrames") + 1] == "PairFrames"
     assert cfg.model.backbone.pairs is True and cfg.model.backbone.zoom == 0.9
-    cfg.model.backbone.widths = (4, 8, 8, 8)
-    model = build_recognizer(cfg.model, num_classes=cfg.num_classes, multi_label=True)
-    clips = torch.randint(0, 255, (2, 1, 3, 16, 192, 256), dtype=torch.uint8)
-    labels = torch.zeros(2, cfg.num_classes)
-    labels[0, 0] = labels[1, 1:3] = 1.0
-    model.loss(clips, labels).backward()
-    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.backbone.parameters())
+    assert_takes_a_training_step(cfg, frames=16, size=(192, 256))

@@ -124,6 +124,24 @@ def _pairs(fg: torch.Tensor) -> torch.Tensor:
     return torch.maximum(fg[:, 1:], fg[:, :-1])
 
 
+def _moments(
+    fg: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor, eps: float
+) -> tuple[torch.Tensor, ...]:
+    """Foreground (N, T, H, W) → per frame (N, T): its mass (+ ``eps``), centre (cx, cy) and
+    extents (sx, sy: the standard deviations of its pixels' x and y)."""
+    mass = fg.sum(dim=(2, 3)) + eps
+    cx = (fg * xs).sum(dim=(2, 3)) / mass
+    cy = (fg * ys).sum(dim=(2, 3)) / mass
+    sx = ((fg * (xs - cx[..., None, None]) ** 2).sum(dim=(2, 3)) / mass).sqrt()
+    sy = ((fg * (ys - cy[..., None, None]) ** 2).sum(dim=(2, 3)) / mass).sqrt()
+    return mass, cx, cy, sx, sy
+
+
+def _per_step(s: torch.Tensor) -> torch.Tensor:
+    """A series per frame (N, T) → per step (N, T - 1): the mean of each consecutive pair."""
+    return (s[:, 1:] + s[:, :-1]) / 2
+
+
 def series_of(
     g: torch.Tensor,
     fg: torch.Tensor,
@@ -146,11 +164,7 @@ def series_of(
         diff, fg = diff * seen, fg * seen
         pixels = seen.sum(dim=(2, 3)).clamp(min=1)
         energy, area = diff.sum(dim=(2, 3)) / pixels, fg.sum(dim=(2, 3)) / pixels
-    mass = fg.sum(dim=(2, 3)) + eps
-    cx = (fg * xs).sum(dim=(2, 3)) / mass
-    cy = (fg * ys).sum(dim=(2, 3)) / mass
-    sx = ((fg * (xs - cx[..., None, None]) ** 2).sum(dim=(2, 3)) / mass).sqrt()
-    sy = ((fg * (ys - cy[..., None, None]) ** 2).sum(dim=(2, 3)) / mass).sqrt()
+    mass, cx, cy, sx, sy = _moments(fg, xs, ys, eps)
     speed = torch.hypot(cx[:, 1:] - cx[:, :-1], cy[:, 1:] - cy[:, :-1])
     dmass = diff.sum(dim=(2, 3)) + eps
     mx = (diff * xs).sum(dim=(2, 3)) / dmass
@@ -160,13 +174,11 @@ def series_of(
         / dmass
     ).sqrt()
 
-    def pair(s: torch.Tensor) -> torch.Tensor:  # per frame → per step
-        return (s[:, 1:] + s[:, :-1]) / 2
-
-    mdx = (mx - pair(cx)) / (pair(sx) + 0.02)
-    mdy = (my - pair(cy)) / (pair(sy) + 0.02)
+    mdx = (mx - _per_step(cx)) / (_per_step(sx) + 0.02)
+    mdy = (my - _per_step(cy)) / (_per_step(sy) + 0.02)
     darea = (area[:, 1:] - area[:, :-1]).abs()
-    series = (energy, pair(area), pair(cx), pair(cy), pair(sx), pair(sy), speed, spread)
+    framed = (_per_step(v) for v in (area, cx, cy, sx, sy))
+    series = (energy, *framed, speed, spread)
     aspect = (w - 1) / max(1, h - 1)  # one x unit in y units: a pixel is a pixel both ways
     extra = _orientation(fg, xs, ys, cx, cy, sx, sy, mass, aspect) if orientation else ()
     return torch.stack([*series, mdx, mdy, darea, *extra], dim=1)
@@ -180,7 +192,7 @@ def pair_series(
     frame's short side that holds the most foreground (``crop_corners``; a fluttering leaf or
     the sensor's noise elsewhere would drown a small animal's legs): the mean absolute
     difference within the two pairs (``flick``), its share of all the motion there, within
-    pairs and between sampled frames (``fshare``: near 1/2 for a fast movement, small for a
+    pairs and between sampled frames (``fshare``: ½ or more for a fast movement, small for a
     slow one), and where it is relative to the foreground's centre, in the foreground's
     extents (``fdx``, ``fdy``)."""
     side = max(1, min(g.shape[-2:]) // 2)
@@ -203,20 +215,13 @@ def pair_series(
         within, between, fgm = within * seen, between * seen, fgm * seen
     pixels = float(side * side) if seen is None else seen.sum(dim=(2, 3)).clamp(min=1)
     flick = within.sum(dim=(2, 3)) / pixels
-    mass = fgm.sum(dim=(2, 3)) + eps
-    cx, cy = (fgm * xs).sum(dim=(2, 3)) / mass, (fgm * ys).sum(dim=(2, 3)) / mass
-    sx = ((fgm * (xs - cx[..., None, None]) ** 2).sum(dim=(2, 3)) / mass).sqrt()
-    sy = ((fgm * (ys - cy[..., None, None]) ** 2).sum(dim=(2, 3)) / mass).sqrt()
+    _, cx, cy, sx, sy = _moments(fgm, xs, ys, eps)
     dmass = within.sum(dim=(2, 3)) + eps
     fdx = ((within * xs).sum(dim=(2, 3)) / dmass - cx) / (sx + 0.02)
     fdy = ((within * ys).sum(dim=(2, 3)) / dmass - cy) / (sy + 0.02)
-
-    def pair(s: torch.Tensor) -> torch.Tensor:  # per frame → per step
-        return (s[:, 1:] + s[:, :-1]) / 2
-
     moved = between.sum(dim=(2, 3)) / pixels
-    fshare = pair(flick) / (pair(flick) + moved + eps)
-    return torch.stack([pair(flick), fshare, pair(fdx), pair(fdy)], dim=1)
+    fshare = _per_step(flick) / (_per_step(flick) + moved + eps)
+    return torch.stack([_per_step(flick), fshare, _per_step(fdx), _per_step(fdy)], dim=1)
 
 
 def _orientation(
