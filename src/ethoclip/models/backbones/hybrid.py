@@ -31,6 +31,7 @@ from ...registry import config_error
 from .._backbones import TinyVideoNet
 from .._weights import load_into, state_dict_from
 from ._stabilise import aligned
+from ._track import TRACK_SERIES, track_series
 
 # Per-step series (see clip_series) and the four ways each is pooled over the clip.
 SERIES = (
@@ -71,10 +72,17 @@ POOLS = ("mean", "std", "max", "min")
 # tests/test_hybrid.py.
 
 
-def series_names(orientation: bool, pairs: bool = False) -> tuple[str, ...]:
+def series_names(
+    orientation: bool, pairs: bool = False, tracked: bool = False
+) -> tuple[str, ...]:
     """The per-step series ``HybridNet`` computes, in order (``series_of``, then
-    ``pair_series``)."""
-    return SERIES + (ORIENTATION_SERIES if orientation else ()) + (PAIR_SERIES if pairs else ())
+    ``pair_series``, then ``track_series``)."""
+    return (
+        SERIES
+        + (ORIENTATION_SERIES if orientation else ())
+        + (PAIR_SERIES if pairs else ())
+        + (TRACK_SERIES if tracked else ())
+    )
 
 
 def clip_series(
@@ -374,6 +382,9 @@ class HybridNet(nn.Module):
     more series (``pair_series``) measure the motion within the pairs. The per-step features
     are given to both frames of a pair, one per input frame as the per-step targets are.
 
+    ``track`` (opt-in): four more series, the position of the densest small patch of
+    foreground frame by frame (``_track``): where the animal is when other things move too.
+
     Outputs (N, out_channels, 1, 1, 1), which ``I3DHead`` classifies.
     """
 
@@ -399,6 +410,7 @@ class HybridNet(nn.Module):
         crop: float | None = None,
         zoom: float | None = None,
         pairs: bool = False,
+        track: bool = False,
         pretrained: str | None = None,
     ) -> None:
         super().__init__()
@@ -428,10 +440,11 @@ class HybridNet(nn.Module):
         cnn_channels = 0
         if self.cnn is not None:
             cnn_channels = self.cnn.out_channels * (2 if pool == "avgmax" else 1)
-        self.orientation, self.pairs = bool(orientation), bool(pairs)
-        if self.pairs and not stats:
-            raise config_error("pairs", "feeds the statistics: it needs stats=True")
-        n_series = len(series_names(self.orientation, self.pairs))
+        self.orientation, self.pairs, self.track = bool(orientation), bool(pairs), bool(track)
+        for name, on in (("pairs", self.pairs), ("track", self.track)):
+            if on and not stats:
+                raise config_error(name, "feeds the statistics: it needs stats=True")
+        n_series = len(series_names(self.orientation, self.pairs, self.track))
         n_stats = n_series * len(POOLS) if stats else 0
         self.stats_norm = nn.BatchNorm1d(n_stats) if stats else None
         self.out_channels = cnn_channels + n_stats
@@ -475,6 +488,8 @@ class HybridNet(nn.Module):
                     if paired is not None:
                         extra = pair_series(*paired, seen, self.gate_motion)
                         series = torch.cat([series, extra], dim=1)
+                    if self.track:
+                        series = torch.cat([series, track_series(fg, seen)], dim=1)
                 if gate_cnn:
                     mask = mask_of(fg, seen).to(x.dtype)
                 if zooming:
