@@ -6,8 +6,8 @@ leaf margin, a swaying plant, the residue of camera-shake compensation along a s
 a second object all add foreground far from the animal, and pull the centre towards the
 middle of the frame. On insect_leaf (a beetle on a leaf whose margin flutters) the margin's
 thin ring held most of a clip's foreground: the mean distance of the foreground's centre
-from the frame's middle scored `edge` (the beetle on the margin band) at AP 0.42 over the
-89 clips (prior 0.34), and the same distance of the tracked patch's centre at 0.67.
+from the frame's middle scored `edge` (the beetle on the margin band) at AP 0.43 over the
+89 clips (prior 0.34), and the same distance of the tracked patch's centre at 0.69.
 
 The track: the foreground averaged over a few neighbouring frames (a still animal that only
 twitches keeps its place; where the frame's own foreground is larger, that: a fast animal is
