@@ -72,9 +72,7 @@ POOLS = ("mean", "std", "max", "min")
 # tests/test_hybrid.py.
 
 
-def series_names(
-    orientation: bool, pairs: bool = False, tracked: bool = False
-) -> tuple[str, ...]:
+def series_names(orientation: bool, pairs: bool = False, tracked: bool = False) -> tuple[str, ...]:
     """The per-step series ``HybridNet`` computes, in order (``series_of``, then
     ``pair_series``, then ``track_series``)."""
     return (
