@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from ethoclip.errors import ConfigError
 from ethoclip.models.backbones._track import TRACK_SERIES, track, track_series
 from ethoclip.models.backbones.hybrid import HybridNet, _moments, series_names
 
@@ -93,5 +94,5 @@ def test_the_tracked_backbone_adds_four_series_and_refuses_to_track_without_stat
         tracked.step_channels,
         8,
     )
-    with pytest.raises(Exception, match="track"):
+    with pytest.raises(ConfigError, match="track"):
         HybridNet(stats=False, track=True)

@@ -45,7 +45,7 @@ def track(fg: torch.Tensor, seen: torch.Tensor | None = None) -> torch.Tensor:
     smooth = torch.maximum(smooth.reshape(n, h, w, t).permute(0, 3, 1, 2), fg)
     own = fg.reshape(n * t, h, w)
     smooth = smooth.reshape(n * t, h, w)
-    top, left = _densest_squares(smooth, side)
+    top, left = densest_squares(smooth, side)
     # The frame's own foreground in the square says where the animal is (the smoothed one
     # would lag a moving animal); the smoothed one stands in where the frame's own is empty.
     offsets = torch.arange(side, device=fg.device)
@@ -85,13 +85,14 @@ def track_series(fg: torch.Tensor, seen: torch.Tensor | None = None) -> torch.Te
     return torch.stack([both[:, 0], both[:, 1], (mid[:, 1:] + mid[:, :-1]) / 2, speed], dim=1)
 
 
-def _densest_squares(m: torch.Tensor, side: int) -> tuple[torch.Tensor, torch.Tensor]:
+def densest_squares(m: torch.Tensor, side: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, H, W) → the (top, left) pixel, (B,) each, of the ``side``-pixel square (inside the
-    frame) holding the most of ``m``. The box filter runs as two 1-D passes: run directly, a
-    16-px one over six maps cost 1.7 s a batch of 8 clips on one core, most of a step."""
+    frame) holding the most of ``m``; ties (nothing at all) → the first square. The box filter
+    runs as two 1-D passes: a direct 16-px one over the track's maps cost 1.7 s a batch of 8
+    clips on one core, most of a training step."""
     w = m.shape[-1]
     first = nn.functional.avg_pool2d(m[:, None], (side, 1), stride=1)
     mass = nn.functional.avg_pool2d(first, (1, side), stride=1)
-    best = mass.flatten(1).argmax(dim=1)  # ties (no foreground at all) → the first square
+    best = mass.flatten(1).argmax(dim=1)
     cols = w - side + 1
     return best // cols, best % cols

@@ -31,7 +31,7 @@ from ...registry import config_error
 from .._backbones import TinyVideoNet
 from .._weights import load_into, state_dict_from
 from ._stabilise import aligned
-from ._track import TRACK_SERIES, track_series
+from ._track import TRACK_SERIES, densest_squares, track_series
 
 # Per-step series (see clip_series) and the four ways each is pooled over the clip.
 SERIES = (
@@ -285,10 +285,7 @@ def crop_corners(fg: torch.Tensor, side: int) -> torch.Tensor:
     distractor far from the animal would pull a mean between the two, onto neither."""
     h, w = fg.shape[-2:]
     side = min(side, h, w)
-    density = nn.functional.avg_pool2d(fg.sum(dim=1, keepdim=True), side, stride=1)
-    best = density.flatten(1).argmax(dim=1)  # ties (no foreground at all) → the first square
-    cols = w - side + 1
-    top, left = best // cols, best % cols
+    top, left = densest_squares(fg.sum(dim=1), side)
     empty = fg.flatten(1).sum(dim=1) == 0  # no foreground: the middle of the frame
     top = torch.where(empty, (h - side) // 2, top)
     left = torch.where(empty, (w - side) // 2, left)
