@@ -7,7 +7,13 @@ import pytest
 import torch
 
 from ethoclip.errors import ConfigError
-from ethoclip.models.backbones._track import TRACK_SERIES, track, track_series
+from ethoclip.models.backbones._track import (
+    TRACK_SERIES,
+    crop_frames,
+    follow_corners,
+    track,
+    track_series,
+)
 from ethoclip.models.backbones.hybrid import HybridNet, _moments, series_names
 
 H, W = 96, 128
@@ -96,3 +102,62 @@ def test_the_tracked_backbone_adds_four_series_and_refuses_to_track_without_stat
     )
     with pytest.raises(ConfigError, match="track"):
         HybridNet(stats=False, track=True)
+
+
+def test_the_follow_view_keeps_a_walking_animal_in_the_middle_of_every_frame() -> None:
+    """``follow``: the CNN's frames are cut around the tracked animal, at the input's size
+    (twice the statistics' here), whatever else in the frame is foreground."""
+    t, p = 8, 2
+    torch.manual_seed(0)
+    x = 0.5 + 0.01 * torch.randn(1, 3, t, H * p, W * p)
+    margin = ring(t)[0].repeat_interleave(p, dim=1).repeat_interleave(p, dim=2)  # (T, 2H, 2W)
+    # The margin flutters: it is there in every other frame only, so it is foreground too.
+    x[0, :, 0::2] += margin[0::2] * 0.5
+    for f in range(t):  # a 12 × 16 px animal walking right 8 px a frame inside the ring
+        x[0, :, f, 60:72, 60 + 8 * f : 76 + 8 * f] = 1.0
+    net = HybridNet(widths=(4, 8), steps=True, gate_motion=True, stats_pool=p, follow=0.25)
+    seen: list[torch.Tensor] = []
+    assert net.cnn is not None
+    net.cnn.register_forward_pre_hook(lambda _module, args: seen.append(args[0]))
+    net.eval()(x)  # eval: BatchNorm over a batch of one
+    (view,) = seen
+    side = round(0.25 * H * p)  # a quarter of the input's short side: 48 px
+    assert view.shape == (1, 3, t, side, side)
+    bright = (view[0, 0] > 0.9).float()  # (T, side, side): the animal
+    rows, cols = torch.arange(side).float(), torch.arange(side).float()
+    for f in range(t):
+        mass = bright[f].sum()
+        assert mass == 12 * 16, f"frame {f}: the animal is cut ({mass} of 192 px in view)"
+        cy = (bright[f].sum(dim=1) * rows).sum() / mass
+        cx = (bright[f].sum(dim=0) * cols).sum() / mass
+        # Within 1.5 px of the view's middle, at the clip's ends too (the smoothing extends
+        # them by their mirror image, so a steady walk is not lagged there by half a step).
+        middle = (side - 1) / 2
+        assert abs(cy - middle) < 1.5 and abs(cx - middle) < 1.5, (f, float(cy), float(cx))
+
+
+def test_follow_corners_stay_inside_the_frame_and_crop_frames_cuts_each_frame_there() -> None:
+    track_ = [0.0, 0.0, 0.5, 1.0, 1.0]
+    pos = torch.tensor([[track_, track_]])  # (1, 2, T=5): x and y
+    corners = follow_corners(pos, (40, 60), 10)
+    # The ends are extended by their mirror image: frame 0's mean is (0 + 0 + 0) / 3, a corner
+    # of the frame, and the view stays inside it.
+    assert corners[0, 0].tolist() == [0, 0]
+    assert corners[0, -1].tolist() == [30, 50]
+    # Frame 2's centre is the mean of frames 1-3: (0 + 0.5 + 1) / 3 = 0.5 across the frame,
+    # pixel 0.5 · 39 = 19.5 down and 0.5 · 59 = 29.5 across, less (10 - 1) / 2, rounded.
+    assert corners[0, 2].tolist() == [15, 25]
+    # Frame 1's: (0 + 0 + 0.5) / 3 = 1/6: 6.5 - 4.5 = 2 down, 9.83 - 4.5 → 5 across.
+    assert corners[0, 1].tolist() == [2, 5]
+    x = torch.randn(2, 3, 5, 40, 60)
+    cut = crop_frames(x, corners.expand(2, -1, -1), 10)
+    for i in range(2):
+        for f in range(5):
+            top, left = corners[0, f].tolist()
+            assert torch.equal(cut[i, :, f], x[i, :, f, top : top + 10, left : left + 10])
+
+
+def test_follow_is_one_view_among_crop_and_zoom_and_must_be_a_share() -> None:
+    for bad in (dict(follow=0.0), dict(follow=1.5), dict(follow=0.3, zoom=0.9)):
+        with pytest.raises(ConfigError, match="follow"):
+            HybridNet(**bad)  # type: ignore[arg-type]

@@ -96,3 +96,42 @@ def densest_squares(m: torch.Tensor, side: int) -> tuple[torch.Tensor, torch.Ten
     best = mass.flatten(1).argmax(dim=1)
     cols = w - side + 1
     return best // cols, best % cols
+
+
+# The follow crop's centre is the track averaged over this many sampled frames: the track
+# moves by a pixel or two between frames where the animal does not (its foreground's edge
+# flickers), and every such jump is a frame difference of the whole crop.
+FOLLOW_SMOOTH = 3
+
+
+def follow_corners(pos: torch.Tensor, size: tuple[int, int], side: int) -> torch.Tensor:
+    """Tracked positions (N, 2, T), 0 to 1 across the frame → (N, T, 2): the (top, left)
+    pixel, in a frame of ``size`` (H, W), of each frame's ``side``-pixel square centred on the
+    animal, moved inside the frame where the animal is nearer an edge than half a side."""
+    h, w = size
+    r = FOLLOW_SMOOTH // 2
+    if pos.shape[2] > r:
+        # Each end is extended by its mirror image through the end point, so the mean is not
+        # pulled towards the clip's inside there: a steady walk is followed without lag.
+        first, last = pos[:, :, :1], pos[:, :, -1:]
+        before = 2 * first - pos[:, :, 1 : r + 1].flip(2)
+        after = 2 * last - pos[:, :, -r - 1 : -1].flip(2)
+        pos = nn.functional.avg_pool1d(torch.cat([before, pos, after], dim=2), 2 * r + 1, 1)
+    top = (pos[:, 1] * (h - 1) - (side - 1) / 2).round().clamp(0, h - side)
+    left = (pos[:, 0] * (w - 1) - (side - 1) / 2).round().clamp(0, w - side)
+    return torch.stack([top, left], dim=2).long()
+
+
+def crop_frames(x: torch.Tensor, corners: torch.Tensor, side: int) -> torch.Tensor:
+    """Clips (N, C, T, H, W) → (N, C, T, side, side): frame t of clip i cut at
+    ``corners[i, t]`` (``follow_corners``)."""
+    n, _, t = x.shape[:3]
+    offsets = torch.arange(side, device=x.device)
+    rows = corners[..., 0, None] + offsets  # (N, T, side)
+    cols = corners[..., 1, None] + offsets
+    clip = torch.arange(n, device=x.device)[:, None, None, None]
+    frame = torch.arange(t, device=x.device)[None, :, None, None]
+    # (N, T, C, H, W) indexed by four broadcast index tensors around the C slice: the indexed
+    # dimensions come first, (N, T, side, side, C).
+    cut = x.transpose(1, 2)[clip, frame, :, rows[:, :, :, None], cols[:, :, None, :]]
+    return cut.permute(0, 4, 1, 2, 3)

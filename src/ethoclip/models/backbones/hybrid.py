@@ -31,7 +31,14 @@ from ...registry import config_error
 from .._backbones import TinyVideoNet
 from .._weights import load_into, state_dict_from
 from ._stabilise import aligned
-from ._track import TRACK_SERIES, densest_squares, track_series
+from ._track import (
+    TRACK_SERIES,
+    crop_frames,
+    densest_squares,
+    follow_corners,
+    track_series,
+)
+from ._track import track as tracked_positions  # `track` is also HybridNet's switch
 
 # Per-step series (see clip_series) and the four ways each is pooled over the clip.
 SERIES = (
@@ -379,6 +386,10 @@ class HybridNet(nn.Module):
 
     ``track`` (opt-in): four more series, the position of the densest small patch of
     foreground frame by frame (``_track``): where the animal is when other things move too.
+    ``follow`` (opt-in, instead of ``crop`` and ``zoom``): the CNN sees, frame by frame, a
+    square of ``follow`` times the input's short side centred on that tracked position
+    (``follow_corners``): the animal's posture and its limbs at the input's full resolution,
+    its own travel taken out (the statistics keep it).
 
     Outputs (N, out_channels, 1, 1, 1), which ``I3DHead`` classifies.
     """
@@ -404,6 +415,7 @@ class HybridNet(nn.Module):
         stats_pool: int = 1,
         crop: float | None = None,
         zoom: float | None = None,
+        follow: float | None = None,
         pairs: bool = False,
         track: bool = False,
         pretrained: str | None = None,
@@ -424,9 +436,15 @@ class HybridNet(nn.Module):
             raise config_error("crop", f"must be in (0, 1] or None (got {crop!r})")
         if zoom is not None and not 0 < zoom <= 1:
             raise config_error("zoom", f"must be in (0, 1] or None (got {zoom!r})")
-        if zoom is not None and crop is not None:
-            raise config_error("zoom", "and crop are two ways to choose the CNN's view; set one")
-        self.stats_pool, self.crop, self.zoom = stats_pool, crop, zoom
+        if follow is not None and not 0 < follow <= 1:
+            raise config_error("follow", f"must be in (0, 1] or None (got {follow!r})")
+        chosen = (("crop", crop), ("zoom", zoom), ("follow", follow))
+        views = [name for name, value in chosen if value is not None]
+        if len(views) > 1:
+            raise config_error(
+                views[1], f"and {views[0]} are two ways to choose the CNN's view; set one"
+            )
+        self.stats_pool, self.crop, self.zoom, self.follow = stats_pool, crop, zoom, follow
         self.gate_motion = bool(gate_motion)
         self.pool, self.branch_drop, self.threshold = pool, branch_drop, threshold
         self.stabilise = stabilise
@@ -466,8 +484,9 @@ class HybridNet(nn.Module):
         gate_cnn = self.cnn is not None and self.cnn.motion and self.gate_motion and t > 1
         cropping = self.cnn is not None and self.crop is not None
         zooming = self.cnn is not None and self.zoom is not None
+        following = self.cnn is not None and self.follow is not None
         cnn_x = x
-        if self.stats_norm is not None or gate_cnn or cropping or zooming:
+        if self.stats_norm is not None or gate_cnn or cropping or zooming or following:
             with torch.no_grad():  # functions of the input only: nothing to learn through them
                 small = full
                 if self.stats_pool > 1:
@@ -499,6 +518,16 @@ class HybridNet(nn.Module):
                         mask = zoom_at(mask, boxes, size, "nearest")
                 elif mask is not None and mask.shape[-2:] != x.shape[-2:]:
                     mask = nn.functional.interpolate(mask, size=x.shape[2:], mode="nearest")
+                if following:
+                    assert self.follow is not None
+                    # Tracked at the statistics' size, cut at the input's, frame by frame.
+                    side = max(1, min(round(self.follow * min(x.shape[-2:])), *x.shape[-2:]))
+                    corners = follow_corners(
+                        tracked_positions(fg, seen), (x.shape[-2], x.shape[-1]), side
+                    )
+                    cnn_x = crop_frames(x, corners, side)
+                    if mask is not None:
+                        mask = crop_frames(mask, corners, side)
                 if cropping:
                     assert self.crop is not None
                     # Found at the statistics' size, cut at the input's.
