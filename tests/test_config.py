@@ -210,6 +210,23 @@ def test_cfg_option_values_parse_as_mmengine_does(text: str, value: object) -> N
     assert parse_value(text) == value
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("[dict(type='EMAHook',momentum=0.2)]", [{"type": "EMAHook", "momentum": 0.2}]),
+        ("dict(a=dict(b=[1,2]),c=x)", {"a": {"b": [1, 2]}, "c": "x"}),
+        ("f(1,2)", "f(1,2)"),  # commas inside brackets only: one value, not a list of itself
+        ("f(1,2),3", ["f(1,2)", 3]),
+    ],
+)
+def test_cfg_option_dicts_parse_where_mmengine_recurses_without_end(text: str, value: object) -> None:
+    """A hook or a pipeline step on the command line: MMEngine's DictAction._parse_iterable
+    recurses until Python stops it on any of these (mmengine 0.10.7)."""
+    assert parse_value(text) == value
+    with pytest.raises(ConfigError, match=r"'1' in dict\(1\) is not KEY=VALUE"):
+        parse_value("dict(1)")
+
+
 def test_cfg_options_set_nested_keys_and_list_items(tmp_path: Path) -> None:
     path = write(
         tmp_path,

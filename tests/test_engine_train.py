@@ -170,6 +170,44 @@ def test_a_resumed_run_ends_as_an_uninterrupted_one(
     same_run(again, trained)
 
 
+EMA = ("custom_hooks=[dict(type='EMAHook', momentum=0.2)]",)
+
+
+def test_an_ema_run_validates_saves_and_resumes_the_average(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``EMAHook``: checkpoints' ``state_dict`` is the average (what ``test`` and ``predict``
+    load) and validation scored it; the trained weights are kept beside it, and a run
+    interrupted mid-epoch resumes to the same average and weights as an unbroken one."""
+    from ethoclip.engine._module import RecognizerModule
+
+    clean = tmp_path / "clean"
+    run(tiny, clean, *EMA)
+    last = read_checkpoint(clean / "last.ckpt")
+    average, trained_weights = last["state_dict"], last["current_model_state"]
+    assert any(not torch.equal(average[k], trained_weights[k]) for k in average)
+    scored = last["ethoclip"]["metrics"]["acc/mean_average_precision"]
+    assert evaluate(clean / "last.ckpt", workers=0)["mAP"] == pytest.approx(scored)
+
+    original = RecognizerModule.training_step
+
+    def stop_mid_epoch(self: RecognizerModule, batch: dict, batch_idx: int) -> torch.Tensor:
+        if self.global_step == 7:
+            raise KeyboardInterrupt
+        return original(self, batch, batch_idx)
+
+    work = tmp_path / "w"
+    monkeypatch.setattr(RecognizerModule, "training_step", stop_mid_epoch)
+    with pytest.raises(TrainingInterrupted):
+        run(tiny, work, *EMA)
+    monkeypatch.setattr(RecognizerModule, "training_step", original)
+    run(tiny, work, *EMA, resume=str(work / "interrupted.ckpt"))
+    same_run(work, clean)
+    done = read_checkpoint(work / "last.ckpt")["current_model_state"]
+    for key, value in trained_weights.items():
+        assert torch.equal(done[key], value), key
+
+
 def test_sigterm_stops_within_seconds_with_one_line_and_a_checkpoint(
     tiny: Path, tmp_path: Path
 ) -> None:

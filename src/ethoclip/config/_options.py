@@ -10,7 +10,7 @@ from ..errors import ConfigError
 
 def parse_value(text: str) -> Any:
     """int, float, True/False (any case), None, a list ``[a,b]`` / ``a,b``, a tuple ``(a,b)``,
-    else the text itself. Quotes around the value are dropped and spaces removed, as MMEngine
+    a dict ``dict(a=1,b=[2,3])`` (which MMEngine cannot parse), else the text itself. Quotes around the value are dropped and spaces removed, as MMEngine
     does, so values with spaces cannot be passed this way."""
     text = text.strip("'\"").replace(" ", "")
     return _parse(text)
@@ -42,14 +42,34 @@ def _balanced(text: str) -> bool:
 
 
 def _parse(text: str) -> Any:
+    if text.startswith("dict(") and text.endswith(")") and _balanced(text[4:]):
+        return _dict(text[5:-1])
     bracketed = len(text) >= 2 and (
         (text[0] == "[" and text[-1] == "]") or (text[0] == "(" and text[-1] == ")")
     )
     if not bracketed and "," not in text:
         return _scalar(text)
     inner = text[1:-1] if bracketed else text
-    items = [_parse(part) for part in _split_top_level(inner)] if inner else []
+    parts = _split_top_level(inner) if inner else []
+    if not bracketed and len(parts) == 1:
+        return _scalar(text)  # commas only inside brackets, as in f(1,2): one value
+    items = [_parse(part) for part in parts]
     return tuple(items) if bracketed and text[0] == "(" else items
+
+
+def _dict(inner: str) -> dict[str, Any]:
+    """``type='EMAHook',momentum=0.2`` → a dict; MMEngine's DictAction recurses without end on
+    ``dict(...)``, so a hook or a pipeline step could not be given on the command line."""
+    out: dict[str, Any] = {}
+    for part in _split_top_level(inner):
+        key, eq, value = part.partition("=")
+        if not eq or not key.isidentifier():
+            raise ConfigError(
+                f"--cfg-options: {part!r} in dict({inner}) is not KEY=VALUE; write "
+                "dict(type='EMAHook',momentum=0.2)"
+            )
+        out[key] = _parse(value.strip("'\""))
+    return out
 
 
 def _split_top_level(text: str) -> list[str]:

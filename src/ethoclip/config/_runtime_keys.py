@@ -53,6 +53,14 @@ RUNTIME_KEYS: dict[str, dict[str, Treatment]] = {
         "out_dir": Treatment(REFUSED, "logs go in the work dir; use --work-dir", (None,)),
     },
     "EmptyCacheHook": {"before_epoch": _A, "after_epoch": _A, "after_iter": _A},
+    "EMAHook": {
+        **{k: _A for k in ("ema_type", "momentum", "gamma", "interval", "update_buffers")},
+        "begin_iter": _A,
+        "begin_epoch": _A,
+        "strict_load": Treatment(
+            IGNORED, "a resumed run restores the average from ethoclip's own checkpoint, whole"
+        ),
+    },
     # What every run does anyway (Lightning's loop): no arguments.
     "RuntimeInfoHook": {},
     "IterTimerHook": {},
@@ -67,7 +75,7 @@ RUNTIME_KEYS: dict[str, dict[str, Treatment]] = {
 STEP_METRIC = "step_mean_average_precision"
 
 # The hooks ``custom_hooks`` may hold: those ``train`` runs; any other is refused by name.
-CUSTOM_HOOKS = ("EmptyCacheHook",)
+CUSTOM_HOOKS = ("EmptyCacheHook", "EMAHook")
 
 
 def runtime_findings(data: Mapping[str, Any]) -> list[str]:

@@ -28,7 +28,7 @@ from ..errors import ConfigError, MediaError
 from ..evaluation import AccMetric
 from ..models import BaseRecognizer, build_recognizer
 from ..registry import HOOKS, LOOPS, METRICS, OPTIM_WRAPPERS, PARAM_SCHEDULERS, building
-from ._hooks import CheckpointHook, EmptyCacheHook, LoggerHook
+from ._hooks import CheckpointHook, EMAHook, EmptyCacheHook, LoggerHook
 from ._loops import EpochBasedTrainLoop
 from ._optim import OptimWrapper
 from ._schedulers import ParamScheduler
@@ -55,6 +55,7 @@ class Settings:
     deterministic: bool
     ignored: list[str] = field(default_factory=list)
     empty_cache: EmptyCacheHook | None = None
+    averaging: EMAHook | None = None
     val_fp16: bool = False
 
 
@@ -120,6 +121,7 @@ def read_settings(cfg: Config) -> Settings:
         deterministic=bool(randomness.get("deterministic", False)),
         ignored=ignored,
         empty_cache=next((h for h in built.values() if isinstance(h, EmptyCacheHook)), None),
+        averaging=next((h for h in built.values() if isinstance(h, EMAHook)), None),
         val_fp16=bool((data.get("val_cfg") or {}).get("fp16")),  # built (checked) above
     )
 

@@ -77,3 +77,50 @@ class EmptyCacheHook:
     before_epoch: bool = False
     after_epoch: bool = True
     after_iter: bool = False
+
+
+# MMEngine's averaged models (mmengine/model/averaged_model.py), by the name EMAHook's
+# ``ema_type`` gives them.
+EMA_TYPES = ("ExponentialMovingAverage", "MomentumAnnealingEMA", "StochasticWeightAverage")
+
+
+@dataclass
+class EMAHook:
+    """A running average of the weights, MMEngine's ``EMAHook``: validation, checkpoints'
+    ``state_dict`` (what ``test`` and ``predict`` load) and the model after training are the
+    average; the trained weights stay in the checkpoint for resuming.
+
+    As MMEngine's: from the first iteration that has started (``begin_iter``, or ``begin_epoch``,
+    both counted as MMEngine counts them), the average is updated after every iteration,
+    gradient accumulation's too: the first update copies the weights, and every
+    ``interval``-th after it moves the average ``momentum`` of the way to them
+    (``ExponentialMovingAverage``; ``MomentumAnnealingEMA``: by max(momentum, gamma / (gamma +
+    iterations)); ``StochasticWeightAverage``: the plain mean). Before it starts the average is
+    the weights. ``update_buffers=False``: BatchNorm's statistics are the model's own, copied
+    at every update; ``True``: averaged too."""
+
+    ema_type: str = "ExponentialMovingAverage"
+    momentum: float = 0.0002
+    gamma: float = 100
+    interval: int = 1
+    update_buffers: bool = False
+    begin_iter: int = 0
+    begin_epoch: int = 0
+    strict_load: bool = False
+
+    def __post_init__(self) -> None:
+        if self.ema_type not in EMA_TYPES:
+            raise config_error(
+                "ema_type", f"must be one of {', '.join(EMA_TYPES)} (got {self.ema_type!r})"
+            )
+        if not 0 < self.momentum < 1:
+            raise config_error("momentum", f"must be in (0, 1) (got {self.momentum!r})")
+        if not self.gamma > 0:
+            raise config_error("gamma", f"must be > 0 (got {self.gamma!r})")
+        for name in ("interval", "begin_iter", "begin_epoch"):
+            value = getattr(self, name)
+            least = 1 if name == "interval" else 0
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise config_error(name, f"must be a whole number ≥ {least} (got {value!r})")
+        if self.begin_iter and self.begin_epoch:
+            raise config_error("begin_iter", "and begin_epoch are both set; set one")

@@ -238,6 +238,10 @@ def train(cfg: Config, options: TrainOptions | None = None, *, console: Any = No
     callbacks.append(epoch_start)  # last: it holds the other callbacks' state too
     if settings.empty_cache is not None:
         callbacks.append(EmptyCache(settings.empty_cache))
+    if settings.averaging is not None:
+        from ._averaging import ModelAveraging
+
+        callbacks.append(ModelAveraging(settings.averaging))
     trainer = pl.Trainer(
         default_root_dir=str(work_dir),
         max_epochs=loop.max_epochs,

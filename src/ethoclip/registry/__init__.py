@@ -250,6 +250,7 @@ for name, text in [
     ("DistSamplerSeedHook", "reseeds the sampler each epoch (built into the trainer)"),
     ("SyncBuffersHook", "syncs BN buffers across processes (built into the trainer)"),
     ("EmptyCacheHook", "empties the CUDA cache (built into the trainer)"),
+    ("EMAHook", "validates and saves a running average of the weights (MMEngine's rules)"),
 ]:
     HOOKS.register(name, f"{_E}._hooks:{name}", text)
 LOOPS.register("EpochBasedTrainLoop", f"{_E}._loops:EpochBasedTrainLoop", "train for max_epochs")
