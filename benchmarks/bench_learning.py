@@ -169,14 +169,20 @@ class BoutScore:
     paired: int = 0  # with a same-label predicted bout overlapping them at all
     start_errors: list[float] = field(default_factory=list)  # |Δstart| per paired bout, s
     end_errors: list[float] = field(default_factory=list)  # |Δend| per paired bout, s
+    by_label: dict[str, list[int]] = field(default_factory=dict)  # label → [hits, total]
 
     def add(self, other: BoutScore) -> BoutScore:
+        labels = {**self.by_label, **other.by_label}
         return BoutScore(
             self.hits + other.hits,
             self.total + other.total,
             self.paired + other.paired,
             self.start_errors + other.start_errors,
             self.end_errors + other.end_errors,
+            {
+                k: [sum(s.by_label.get(k, [0, 0])[i] for s in (self, other)) for i in (0, 1)]
+                for k in sorted(labels)
+            },
         )
 
     @property
@@ -202,6 +208,7 @@ class BoutScore:
             "end_error_median_s": float(np.median(self.end_errors))
             if self.end_errors
             else float("nan"),
+            "by_label": self.by_label,
         }
 
 
@@ -227,11 +234,15 @@ def score_bouts(
     wanted = [Bout(label, a, b, 1.0, 1.0) for label, a, b in truth if b - a >= MIN_BOUT_SEC]
     found = [Bout(label, a, b, 1.0, 1.0) for label, a, b in predicted]
     score = BoutScore(total=len(wanted))
+    for bout in wanted:
+        score.by_label.setdefault(bout.label, [0, 0])[1] += 1
     for m in match_bouts(wanted, found):
         if m.predicted is None:
             continue
         score.paired += 1
-        score.hits += m.iou >= IOU - 1e-9
+        hit = m.iou >= IOU - 1e-9
+        score.hits += hit
+        score.by_label[m.truth.label][0] += hit
         score.start_errors.append(abs(m.predicted.start - m.truth.start))
         score.end_errors.append(abs(m.predicted.end - m.truth.end))
     return score
@@ -597,6 +608,14 @@ def main() -> None:
             f"{found['edge_error_median_s']:>12.2f} / {found['edge_error_mean_s']:<10.2f} "
             f"{ideal['hits']:>5}/{ideal['total']:<5} ({ideal['edge_error_median_s']:.2f} s)"
         )
+        for what, score in (
+            ("best", found),
+            ("last", r.get("bout_score_last")),
+            ("perfect", ideal),
+        ):
+            if score and score.get("by_label"):
+                each = ", ".join(f"{k} {h}/{n}" for k, (h, n) in score["by_label"].items())
+                print(f"{'':<12} bouts by label, {what}: {each}")
     sys.stdout.flush()
 
 
