@@ -219,7 +219,9 @@ def test_cfg_option_values_parse_as_mmengine_does(text: str, value: object) -> N
         ("f(1,2),3", ["f(1,2)", 3]),
     ],
 )
-def test_cfg_option_dicts_parse_where_mmengine_recurses_without_end(text: str, value: object) -> None:
+def test_cfg_option_dicts_parse_where_mmengine_recurses_without_end(
+    text: str, value: object
+) -> None:
     """A hook or a pipeline step on the command line: MMEngine's DictAction._parse_iterable
     recurses until Python stops it on any of these (mmengine 0.10.7)."""
     assert parse_value(text) == value

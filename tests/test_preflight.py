@@ -179,7 +179,8 @@ def test_the_pass_runs_without_torch_and_config_show_reports_everything(tiny: Pa
     """In a fresh interpreter: config show with typos fails in one line, and torch was never
     imported (the pass reads classes' source, not the classes)."""
     bad = tiny.with_name("bad.py")
-    bad.write_text(tiny.read_text() + "custom_hooks = [dict(type='EMAHook')]\n")
+    hooks = "[dict(type='ProfilerHook'), dict(type='EMAHook', momentun=0.1)]"
+    bad.write_text(tiny.read_text() + f"custom_hooks = {hooks}\n")
     code = (
         "import sys; from ethoclip.cli import main\n"
         f"rc = main(['config', 'show', {str(bad)!r}, '--cfg-options', "
@@ -192,7 +193,10 @@ def test_the_pass_runs_without_torch_and_config_show_reports_everything(tiny: Pa
     assert "RC 2 False" in done.stdout, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and len(done.stderr.splitlines()) == 1
-    assert "custom_hooks.0: EMAHook is not a hook ethoclip runs" in errors[0]
+    assert "custom_hooks.0: ProfilerHook is not a hook ethoclip runs" in errors[0]
+    assert (
+        "custom_hooks.1.momentun: EMAHook takes no argument 'momentun'; did you mean" in errors[0]
+    )
     assert "model.cls_head.num_clases: I3DHead takes no argument" in errors[0]
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..config._dict import closest
+from ..config._runtime_keys import CUSTOM_HOOKS
 from ..errors import ConfigError
 from ..registry import (
     DATA_SAMPLERS,
@@ -207,6 +208,11 @@ def check_types(data: Mapping[str, Any]) -> list[str]:
         for name, hook in hooks.items():
             if hook is not None and name != "visualization":
                 problems += check_object(HOOKS, hook, f"default_hooks.{name}")
+    custom = data.get("custom_hooks")
+    for index, hook in enumerate(custom if isinstance(custom, list | tuple) else []):
+        # A type train does not run is the runtime check's to refuse; here, the arguments.
+        if isinstance(hook, Mapping) and hook.get("type") in CUSTOM_HOOKS:
+            problems += check_object(HOOKS, hook, f"custom_hooks.{index}")
     for name in ("val_evaluator", "test_evaluator"):
         value = data.get(name)
         items = value if isinstance(value, list | tuple) else [value] if value else []
