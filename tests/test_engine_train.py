@@ -595,11 +595,11 @@ def test_hook_and_loop_arguments_act_or_are_refused_or_listed_by_name(tiny: Path
         with pytest.raises(ConfigError, match=message):
             read_settings(Config.fromfile(tiny, [option]))
     cfg = Config.fromfile(tiny)
-    cfg.custom_hooks = [{"type": "EMAHook"}]
+    cfg.custom_hooks = [{"type": "ProfilerHook"}]
     with pytest.raises(
         ConfigError,
-        match=r"custom_hooks\.0: EMAHook is not a hook ethoclip runs \(of custom hooks it runs "
-        r"EmptyCacheHook\); remove it",
+        match=r"custom_hooks\.0: ProfilerHook is not a hook ethoclip runs \(of custom hooks it "
+        r"runs EmptyCacheHook, EMAHook\); remove it",
     ):
         read_settings(cfg)
     settings = read_settings(Config.fromfile(tiny, ["default_hooks.logger.ignore_last=False"]))
