@@ -10,8 +10,9 @@ from ..errors import ConfigError
 
 def parse_value(text: str) -> Any:
     """int, float, True/False (any case), None, a list ``[a,b]`` / ``a,b``, a tuple ``(a,b)``,
-    a dict ``dict(a=1,b=[2,3])`` (which MMEngine cannot parse), else the text itself. Quotes around the value are dropped and spaces removed, as MMEngine
-    does, so values with spaces cannot be passed this way."""
+    a dict ``dict(a=1,b=[2,3])`` (which MMEngine cannot parse), else the text itself. Quotes
+    around the value are dropped and spaces removed, as MMEngine does, so values with spaces
+    cannot be passed this way."""
     text = text.strip("'\"").replace(" ", "")
     return _parse(text)
 
