@@ -3,9 +3,13 @@ frame, where the centre of all the foreground is pulled away by a thin distracto
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
+from ethoclip.cli import main
+from ethoclip.config import Config
 from ethoclip.errors import ConfigError
 from ethoclip.models.backbones._track import (
     TRACK_SERIES,
@@ -15,6 +19,8 @@ from ethoclip.models.backbones._track import (
     track_series,
 )
 from ethoclip.models.backbones.hybrid import HybridNet, _moments, series_names
+
+from .learning_fixtures import assert_takes_a_training_step
 
 H, W = 96, 128
 
@@ -161,3 +167,23 @@ def test_follow_is_one_view_among_crop_and_zoom_and_must_be_a_share() -> None:
     for bad in (dict(follow=0.0), dict(follow=1.5), dict(follow=0.3, zoom=0.9)):
         with pytest.raises(ConfigError, match="follow"):
             HybridNet(**bad)  # type: ignore[arg-type]
+
+
+def test_config_new_hybrid_follow_follows_pairs_and_trains(
+    demo_dataset: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "follow.py"
+    assert main(["config", "new", "--data", str(demo_dataset), "--model", "hybrid_follow",
+                 "--out", str(out)]) == 0  # fmt: skip
+    cfg = Config.fromfile(out)
+    types = [t.type for t in cfg.train_pipeline]
+    assert types[types.index("SampleFrames") + 1] == "PairFrames"
+    backbone = cfg.model.backbone
+    assert (backbone.follow, backbone.zoom, backbone.track, backbone.stabilise) == (
+        0.33,
+        None,
+        True,
+        True,
+    )
+    assert backbone.pairs is True and backbone.stats_pool == 2
+    assert_takes_a_training_step(cfg, frames=16, size=(192, 256))

@@ -67,6 +67,21 @@ MODEL_FAMILIES = {
         "hybrid_zoom + frame pairs, CPU",
         pairs=True,
     ),
+    # hybrid_zoom_pairs with the CNN's view following one tracked animal frame by frame, on
+    # stabilised statistics (configs/_base_/models/hybrid_follow.py; docs/benchmarks.md, tenth
+    # round).
+    "hybrid_follow": ModelFamily(
+        "hybrid_follow",
+        "3d",
+        24,
+        192,
+        None,
+        8,
+        3e-3,
+        False,
+        "hybrid + frame pairs, CNN following one animal at 2×, CPU",
+        pairs=True,
+    ),
     "tsn_r18": ModelFamily("tsn_r18", "2d", 8, 128, 112, 8, 1e-4, True, "TSN, ResNet-18"),
     "tsn_r50": ModelFamily("tsn_r50", "2d", 8, 256, 224, 8, 1e-4, True, "TSN, ResNet-50"),
     "r2plus1d_r18": ModelFamily(
